@@ -1,0 +1,33 @@
+# The two front-door commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install lint fetch schemas clean-data
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+fetch: install  ## Kafka's jars from Maven Central, once (cached under .devstack/kafka-libs)
+	$(PY) -m shared.devstack fetch
+
+run: fetch  ## the whole platform on a local Kafka and PostgreSQL, with the order simulator
+	$(VENV)/bin/ovop run
+
+test: fetch  ## the whole suite on a real Kafka and PostgreSQL (started here unless given)
+	$(PY) -m shared.devstack exec --fresh -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check services shared tests bench
+
+schemas: install  ## re-export the events' JSON Schemas after a compatible change
+	$(PY) -m shared.contracts.schemas
+
+clean-data:  ## forget the local Kafka and PostgreSQL data of `make run`
+	rm -rf .devstack/run

@@ -1,0 +1,1 @@
+"""Demo producers, products and Shopify listings, read by adapters.postgres.load_demo."""

@@ -1,0 +1,82 @@
+"""Channel-independent clean-up of contact data: phones, personal names, Vietnamese localities."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+import phonenumbers
+
+# Countries where the family name is written first. Platforms build a display name as
+# "first last", which reverses these names ("An Nguyễn Văn" for Nguyễn Văn An).
+FAMILY_NAME_FIRST: Final[frozenset[str]] = frozenset({"VN", "CN", "JP", "KR", "TW", "HU"})
+
+# Prefixes of district-level units (abolished in Vietnam on 1 July 2025, still typed by buyers).
+_DISTRICT_PREFIXES: Final[tuple[str, ...]] = (
+    "quận",
+    "huyện",
+    "thị xã",
+    "thành phố",
+    "q.",
+    "tp.",
+    "tp ",
+)
+
+
+def normalise_phone(raw: str | None, region: str | None) -> str | None:
+    """The phone in E.164, or None when it is missing, masked or unparseable.
+
+    `region` (ISO alpha-2, usually the address country) resolves national numbers such as the
+    Vietnamese "0912 345 678". A bad phone never fails the order: the courier can still use the
+    address, and the operator sees the missing phone.
+    """
+    if not isinstance(raw, str) or not raw.strip() or "*" in raw:  # "*": masked by the platform
+        return None
+    try:
+        number = phonenumbers.parse(raw, region.upper() if region else None)
+    except phonenumbers.NumberParseException:
+        return None
+    # "possible" (right length for the country) rather than "valid": the number-range metadata
+    # lags behind new carrier ranges, and dropping a real buyer's phone is worse than keeping it.
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean(value: object) -> str | None:
+    """A stripped, NFC-normalised string, or None for missing/blank/non-string values."""
+    if not isinstance(value, str):
+        return None
+    # NFC: the same Vietnamese letter can arrive precomposed or with combining marks.
+    text = unicodedata.normalize("NFC", value).strip()
+    return text or None
+
+
+def full_name(
+    given: str | None, family: str | None, country: str | None, fallback: str | None = None
+) -> str | None:
+    """The display name in the order `country` writes it, or `fallback` if no parts are known."""
+    if not given and not family:
+        return fallback
+    parts = (family, given) if (country or "").upper() in FAMILY_NAME_FIRST else (given, family)
+    return " ".join(p for p in parts if p)
+
+
+def split_vietnamese_locality(locality: str | None) -> tuple[str | None, str | None]:
+    """Split a Vietnamese locality line into (ward, district).
+
+    Since 1 July 2025 Vietnam has two tiers, province and ward, so the locality is a ward unless
+    it carries a district-level prefix ("Quận 1", "Huyện Gia Lâm", "TP. Thủ Đức"). Older
+    addresses may hold both, comma separated ("Phường Bến Nghé, Quận 1").
+    """
+    ward: str | None = None
+    district: str | None = None
+    for part in (locality or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part.casefold().startswith(_DISTRICT_PREFIXES):
+            district = district or part
+        else:
+            ward = ward or part
+    return ward, district

@@ -1,0 +1,175 @@
+"""`ovop run` (what `make run` does): start Kafka and PostgreSQL unless the environment names
+them, prepare databases, topics and demo data, start the four services and the simulator, and
+show the journey as it happens. Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from services.platform.serve import SERVICE_NAMES
+from services.platform.setup import DEMO_SHOP, load_demo_data, prepare
+from services.platform.simulator import simulate
+from shared.db.pool import connect
+from shared.logging import mask_phone
+from shared.settings import DEFAULT_PORTS, database_url_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def service_env(base: dict[str, str], servers: dict[str, str]) -> dict[str, str]:
+    env = dict(base) | {k: v for k, v in servers.items() if not k.startswith("DEVSTACK_")}
+    env.setdefault("ADMIN_TOKEN", secrets.token_urlsafe(24))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_services(env: dict[str, str], log_dir: Path) -> dict[str, subprocess.Popen]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    procs = {}
+    for name in SERVICE_NAMES:
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    return procs
+
+
+def port_of(name: str, env: dict[str, str]) -> int:
+    return int(env.get(f"{name.upper()}_HTTP_PORT") or DEFAULT_PORTS[name])
+
+
+async def wait_ready(env: dict[str, str], procs: dict[str, subprocess.Popen], timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        for name in SERVICE_NAMES:
+            url = f"http://127.0.0.1:{port_of(name, env)}/health/ready"
+            while True:
+                if procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with {procs[name].returncode}")
+                try:
+                    if (await client.get(url)).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not ready after {timeout}s")
+                await asyncio.sleep(0.2)
+
+
+def stop_services(procs: dict[str, subprocess.Popen], timeout: float = 25.0) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def follow_sms(server_url: str | None, since: float) -> None:
+    """Print each SMS the producers get: the end of the journey, as it happens."""
+    conn = await connect(database_url_for("notifications", server_url))
+    seen: set = set()
+    try:
+        while True:
+            rows = await conn.fetch(
+                """SELECT message_id, recipient, encoding, segments, text FROM sms_messages
+                   WHERE created_at >= to_timestamp($1) ORDER BY created_at""",
+                since,
+            )
+            for r in rows:
+                if r["message_id"] not in seen:
+                    seen.add(r["message_id"])
+                    print(
+                        f"SMS to {mask_phone(r['recipient'])} [{r['encoding']}, "
+                        f"{r['segments']} segment(s)]: {r['text']}",
+                        flush=True,
+                    )
+            await asyncio.sleep(1)
+    finally:
+        await conn.close()
+
+
+async def journey(env: dict[str, str], procs, started: float, interval_s: float) -> None:
+    await wait_ready(env, procs)
+    print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
+    print_where_to_look(env)
+    base = f"http://127.0.0.1:{port_of('orders', env)}"
+    await asyncio.gather(
+        simulate(base, DEMO_SHOP, env["OVOP_DEMO_SHOP_SECRET"], interval_s=interval_s),
+        follow_sms(env.get("DATABASE_URL"), time.time() - 5),
+    )
+
+
+def print_where_to_look(env: dict[str, str]) -> None:
+    ports = ", ".join(f"{n} :{port_of(n, env)}" for n in SERVICE_NAMES)
+    exports = " ".join(
+        f"{k}={env[k]}"
+        for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "ADMIN_TOKEN")
+        if k in env
+    )
+    print(
+        f"""
+services on 127.0.0.1: {ports}
+  health   curl 127.0.0.1:8001/health/ready     metrics  curl 127.0.0.1:8001/metrics
+  logs     .devstack/run/logs/<service>.log (JSON)
+  CLI      export {exports}
+           .venv/bin/ovop sms list | ovop orders show <order id> | ovop dlq list
+Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+
+
+def main(interval_s: float = 5.0) -> int:
+    started = time.monotonic()
+    root = ROOT / ".devstack" / "run"
+    stack = None
+    if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_URL")):
+        from shared.devstack import DevStack
+
+        stack = DevStack(root, kafka_port=19092, pg_port=15432)
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        servers = stack.start() if stack else {}
+        env = service_env(dict(os.environ), servers)
+        env.setdefault("OVOP_DEMO_SHOP_SECRET", secrets.token_urlsafe(32))
+        kind = servers.get("DEVSTACK_KAFKA_KIND", "external")
+        print(
+            f"kafka {env['KAFKA_BOOTSTRAP_SERVERS']} ({kind}) and postgres ready after "
+            f"{time.monotonic() - started:.1f}s",
+            flush=True,
+        )
+        asyncio.run(_prepare(env))
+        procs = start_services(env, root / "logs")
+        asyncio.run(journey(env, procs, started, interval_s))
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        stop_services(procs)
+        if stack:
+            stack.stop()
+    return 0
+
+
+async def _prepare(env: dict[str, str]) -> None:
+    os.environ.update(env)  # database_url_for reads per-service URLs from the environment
+    await prepare(env["KAFKA_BOOTSTRAP_SERVERS"], env.get("DATABASE_URL"))
+    counts = await load_demo_data(env.get("DATABASE_URL"), env["OVOP_DEMO_SHOP_SECRET"])
+    print(f"demo data: {counts}", flush=True)

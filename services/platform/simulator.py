@@ -1,0 +1,80 @@
+"""The order simulator for `make run`: a Shopify shop selling the demo catalogue, posting signed
+webhooks to the orders service. Every few orders it redelivers one, as Shopify does."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+import httpx
+
+from services.orders.simulator import build_shopify_order, shopify_webhook_request
+
+
+@dataclass(frozen=True)
+class DemoItem:
+    channel_sku: str
+    price_vnd: int
+
+
+def demo_items(account: str) -> list[DemoItem]:
+    """The demo shop's listings, Hà Giang mint honey first (it opens the demo journey)."""
+    demo = resources.files("services.catalog.demo")
+    prices = {
+        p["sku"]: p["price"]
+        for p in json.loads((demo / "products.json").read_text())
+        if p["currency"] == "VND"
+    }
+    items = [
+        DemoItem(row["channel_sku"], prices[row["sku"]])
+        for row in json.loads((demo / "listings.json").read_text())
+        if row["account"] == account and row["sku"] in prices
+    ]
+    return sorted(items, key=lambda i: "HONEY" not in i.channel_sku)
+
+
+async def post_order(
+    client: httpx.AsyncClient, url: str, secret: str, number: int, item: DemoItem, qty: int
+) -> tuple[bytes, dict[str, str], httpx.Response]:
+    payload = build_shopify_order(
+        order_number=number, sku=item.channel_sku, quantity=qty, unit_price_vnd=item.price_vnd
+    )
+    body, headers = shopify_webhook_request(payload, secret)
+    return body, headers, await client.post(url, content=body, headers=headers)
+
+
+async def simulate(
+    orders_base_url: str,
+    account: str,
+    secret: str,
+    *,
+    interval_s: float = 5.0,
+    count: int | None = None,
+    redeliver_every: int = 4,
+    echo=print,
+) -> None:
+    url = f"{orders_base_url}/webhooks/shopify/{account}"
+    items = demo_items(account)
+    rng = random.Random()
+    first_number = int(time.time()) % 1_000_000 * 10  # new order numbers on every run
+    async with httpx.AsyncClient(timeout=10) as client:
+        for n in itertools.islice(itertools.count(), count):
+            item = items[0] if n == 0 else rng.choice(items)
+            qty = 1 if n == 0 else rng.randint(1, 3)
+            body, headers, resp = await post_order(client, url, secret, first_number + n, item, qty)
+            echo(
+                f"simulator: order #{first_number + n} {qty} x {item.channel_sku} -> "
+                f"{resp.status_code} {resp.json().get('outcome', resp.text)}"
+            )
+            if redeliver_every and n % redeliver_every == redeliver_every - 1:
+                again = await client.post(url, content=body, headers=headers)
+                echo(
+                    f"simulator: redelivered #{first_number + n} -> {again.status_code} "
+                    f"{again.json().get('outcome')}"
+                )
+            await asyncio.sleep(interval_s)

@@ -1,0 +1,42 @@
+"""The topic registry: every topic, its partition count, and the events it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.contracts.events import EVENTS, ORDERS, PICKUPS, RESERVATIONS
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    retention_ms: int = 7 * 24 * 3600 * 1000
+
+    @property
+    def dlq(self) -> str:
+        return dead_letter_topic(self.name)
+
+    @property
+    def events(self) -> list[str]:
+        return [e.event_type for e in EVENTS if e.topic == self.name]
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(ORDERS, partitions=6),
+    Topic(RESERVATIONS, partitions=6),
+    Topic(PICKUPS, partitions=6),
+)
+DLQ_PARTITIONS = 1
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
+
+
+def all_topic_specs() -> list[tuple[str, int, int]]:
+    """(name, partitions, retention_ms) of every topic and its dead-letter topic."""
+    specs = [(t.name, t.partitions, t.retention_ms) for t in TOPICS]
+    specs += [(t.dlq, DLQ_PARTITIONS, DLQ_RETENTION_MS) for t in TOPICS]
+    return specs

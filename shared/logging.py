@@ -1,0 +1,63 @@
+"""JSON logs with structlog. Per-message context (correlation_id, order_id, ...) is bound with
+`structlog.contextvars`, and personal data is masked before anything is written."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+# A phone number in free text: 9 to 15 digits standing alone (not inside an id or a timestamp).
+_PHONE = re.compile(r"(?<![\w:.-])\+?\d{9,15}(?![\w:.-])")
+_MASKED_KEYS = {"phone", "to", "recipient_phone", "address", "line1", "line2", "street"}
+
+
+def mask_phone(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < 6:
+        return "***"
+    prefix = "+" if value.strip().startswith("+") else ""
+    return f"{prefix}{digits[:4]}{'*' * (len(digits) - 6)}{digits[-2:]}"
+
+
+def _mask(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    if key in {"address", "line1", "line2", "street"}:
+        return "***"
+    if key in _MASKED_KEYS:
+        return mask_phone(value)
+    return _PHONE.sub(lambda m: mask_phone(m.group(0)), value)
+
+
+def mask_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return {k: _mask(v, k) for k, v in event_dict.items()}
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper(), force=True)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            mask_personal_data,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+
+
+def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    return structlog.get_logger(name)

@@ -1,0 +1,154 @@
+"""Transactional outbox.
+
+`enqueue` writes the event in the caller's transaction, beside the state change it announces.
+`OutboxRelay` publishes the rows in id order and marks them sent only after the broker has
+acknowledged. A row whose publish fails stays unsent and is retried with backoff, so a broker
+outage delays events but loses none. A crash between the acknowledgement and the mark republishes
+the row: consumers deduplicate on `event_id` (the inbox).
+
+During a broker outage the idempotent producer keeps retrying the row in flight, so the relay
+waits there (holding that batch's row locks) and resumes, in order, when the broker is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import structlog
+
+from shared.contracts.envelope import Envelope, Event
+from shared.metrics import MESSAGES_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+
+log = structlog.get_logger(__name__)
+
+Publish = Callable[[str, bytes, str, dict[str, str]], Awaitable[None]]
+
+
+async def enqueue(
+    conn: asyncpg.Connection, envelope: Envelope, event: Event, *, topic: str | None = None
+) -> None:
+    """Write `event` for publishing once the caller's transaction commits. `topic` overrides the
+    event's own, e.g. to publish to both topics while consumers move from .v1 to .v2."""
+    await conn.execute(
+        """INSERT INTO outbox (event_id, topic, key, event_type, headers, body)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING""",
+        envelope.event_id,
+        topic or event.topic,
+        event.key(),
+        envelope.event_type,
+        envelope.headers(),
+        envelope.to_bytes(),
+    )
+
+
+async def backlog(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publish: Publish,
+        *,
+        service: str,
+        batch_size: int = 100,
+        poll_interval_s: float = 1.0,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self._pool = pool
+        self._publish = publish
+        self._service = service
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._listener = await self._pool.acquire()
+        await self._listener.add_listener("outbox", self._on_notify)
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"outbox-relay-{self._service}"),
+            asyncio.create_task(self._sample_backlog(), name=f"outbox-backlog-{self._service}"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._listener:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener("outbox", self._on_notify)
+            await self._pool.release(self._listener)
+            self._listener = None
+
+    async def _sample_backlog(self, every_s: float = 5.0) -> None:
+        """Apart from the relay loop, which a publish can hold for as long as a broker outage."""
+        while True:
+            with contextlib.suppress(Exception):
+                async with self._pool.acquire() as conn:
+                    OUTBOX_BACKLOG.labels(self._service).set(await backlog(conn))
+            await asyncio.sleep(every_s)
+
+    async def _run(self) -> None:
+        backoff = self._poll_interval_s
+        while True:
+            try:
+                sent = await self.relay_once()
+                backoff = self._poll_interval_s
+                if sent == self._batch_size:
+                    continue  # more may be waiting
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database trouble: keep the rows, back off
+                OUTBOX_PUBLISH_FAILURES.labels(self._service, type(exc).__name__).inc()
+                log.warning("outbox.publish_failed", error=repr(exc), retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent rows. Returns how many were sent; raises the first publish
+        error after recording what did get through."""
+        error: Exception | None = None
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """SELECT id, topic, key, headers, body FROM outbox
+                   WHERE sent_at IS NULL ORDER BY id
+                   LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                self._batch_size,
+            )
+            sent: list[int] = []
+            for row in rows:
+                try:
+                    await self._publish(row["topic"], row["body"], row["key"], row["headers"])
+                except Exception as exc:  # stop here: later rows must not overtake this one
+                    error = exc
+                    await conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                        row["id"],
+                        repr(exc)[:500],
+                    )
+                    break
+                sent.append(row["id"])
+                MESSAGES_PUBLISHED.labels(self._service, row["topic"]).inc()
+            if sent:
+                await conn.execute(
+                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
+                )
+        if error is not None:
+            raise error
+        return len(sent)

@@ -1,0 +1,121 @@
+"""The service runtime: one process serves one service's consumers, outbox relay and HTTP API.
+
+Starlette and FastStream share one lifespan: the database and the broker start before the HTTP
+server accepts requests, and stop after it has drained.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import asyncpg
+import structlog
+import uvicorn
+from faststream.kafka import KafkaBroker
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from shared.db.pool import create_pool, migrate
+from shared.http import health_routes
+from shared.logging import configure_logging
+from shared.messaging.broker import build_broker
+from shared.messaging.consumer import Consumer, Subscription
+from shared.messaging.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Service:
+    settings: ServiceSettings
+    migrations: Traversable | None
+    subscriptions: Sequence[Subscription] = ()
+    routes: Callable[[Service], list[BaseRoute]] = lambda _: []
+    on_started: Callable[[Service], Awaitable[None]] | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    pool: asyncpg.Pool | None = None
+    broker: KafkaBroker | None = None
+    relay: OutboxRelay | None = None
+
+    @property
+    def name(self) -> str:
+        return self.settings.service
+
+    async def start(self) -> None:
+        self.pool = await create_pool(self.settings.resolved_database_url(), max_size=10)
+        async with self.pool.acquire() as conn:
+            applied = await migrate(conn, self.name, self.migrations)
+        if applied:
+            log.info("db.migrated", applied=applied)
+        self.broker = build_broker(self.settings)
+        for sub in self.subscriptions:
+            Consumer(self.broker, self.pool, self.settings, sub).register()
+        await self.broker.start()
+        self.relay = OutboxRelay(
+            self.pool,
+            self._publish,
+            service=self.name,
+            batch_size=self.settings.outbox_batch_size,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+        )
+        await self.relay.start()
+        if self.on_started:
+            await self.on_started(self)
+        log.info("service.started", port=self.settings.resolved_http_port())
+
+    async def stop(self) -> None:
+        if self.broker:
+            await self.broker.stop()  # waits up to graceful_timeout for handlers in flight
+        if self.relay:
+            await self.relay.stop()
+        if self.pool:
+            await self.pool.close()
+        log.info("service.stopped")
+
+    async def _publish(self, topic: str, body: bytes, key: str, headers: dict[str, str]) -> None:
+        assert self.broker is not None
+        await self.broker.publish(body, topic, key=key.encode(), headers=headers)
+
+    async def _check_db(self) -> None:
+        assert self.pool is not None
+        async with self.pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def _check_broker(self) -> None:
+        assert self.broker is not None
+        if not await self.broker.ping(timeout=2.0):
+            raise ConnectionError("broker did not answer")
+
+    def asgi(self) -> Starlette:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        checks = {"database": self._check_db, "broker": self._check_broker}
+        return Starlette(
+            routes=[*health_routes(checks), *self.routes(self)],
+            lifespan=lifespan,
+        )
+
+
+def serve(service: Service) -> None:
+    configure_logging(service.name, service.settings.log_level)
+    config = uvicorn.Config(
+        service.asgi(),
+        host=service.settings.http_host,
+        port=service.settings.resolved_http_port(),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(service.settings.graceful_timeout_s),
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,178 @@
+"""One order's whole journey through the four services, and what must not happen on the way."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from services.orders.domain.model import order_id_for
+from services.orders.simulator import build_shopify_order, shopify_webhook_request
+from tests.shared.integration.harness import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+HONEY = "SHOP-HG-HONEY-500"
+
+
+def webhook(number: int, secret: str, *, sku: str = HONEY, quantity: int = 2):
+    payload = build_shopify_order(
+        order_number=number, sku=sku, quantity=quantity, unit_price_vnd=450_000
+    )
+    body, headers = shopify_webhook_request(payload, secret)
+    return payload, body, headers
+
+
+async def sms_for(platform, order_id: str) -> list:
+    conn = await platform.db("notifications")
+    try:
+        return await conn.fetch("SELECT * FROM sms_messages WHERE order_id = $1", order_id)
+    finally:
+        await conn.close()
+
+
+async def order_status(platform, order_id: str) -> str | None:
+    conn = await platform.db("orders")
+    try:
+        return await conn.fetchval("SELECT status FROM orders WHERE order_id = $1", order_id)
+    finally:
+        await conn.close()
+
+
+async def test_a_webhook_delivered_twice_gives_one_order_one_pickup_and_one_sms(platform, shop):
+    payload, body, headers = webhook(1, platform.shop_secret)
+    order_id = order_id_for("shopify", shop, str(payload["id"]))
+    url = platform.url("orders", f"/webhooks/shopify/{shop}")
+    async with httpx.AsyncClient() as client:
+        started = time.monotonic()
+        first = await client.post(url, content=body, headers=headers)
+        second = await client.post(url, content=body, headers=headers)
+    assert first.status_code == 200 and first.json()["outcome"] == "created"
+    assert second.status_code == 200 and second.json()["outcome"] == "duplicate_delivery"
+
+    async def sms_recorded() -> bool:
+        return len(await sms_for(platform, order_id)) > 0
+
+    await eventually(sms_recorded, timeout=60)
+    latency = time.monotonic() - started
+    print(f"webhook -> SMS recorded: {latency:.2f}s")
+    await eventually(lambda: _status_is(platform, order_id, "CONFIRMED"), timeout=30)
+
+    [sms] = await sms_for(platform, order_id)
+    assert sms["recipient"] == "+84912000101"  # the Mèo Vạc honey co-operative (demo data)
+    assert sms["encoding"] == "GSM-7" and sms["segments"] == 1
+    assert f"#{payload['order_number']}" in sms["text"] or payload["name"] in sms["text"]
+    assert sms["status"] == "ACCEPTED"
+
+    conn = await platform.db("logistics")
+    try:
+        shipments = await conn.fetch("SELECT * FROM shipments WHERE order_id = $1", order_id)
+    finally:
+        await conn.close()
+    assert len(shipments) == 1 and shipments[0]["run_id"].startswith("HUB-HAGIANG-")
+    conn = await platform.db("catalog")
+    try:
+        reserved = await conn.fetchval(
+            "SELECT sum(quantity) FROM reservations WHERE order_id = $1", order_id
+        )
+    finally:
+        await conn.close()
+    assert reserved == 2
+    # Let any late duplicate arrive before counting once more.
+    await _settle()
+    assert len(await sms_for(platform, order_id)) == 1
+
+
+async def _status_is(platform, order_id: str, status: str) -> bool:
+    return await order_status(platform, order_id) == status
+
+
+async def _settle() -> None:
+    import asyncio
+
+    await asyncio.sleep(2)
+
+
+async def test_an_order_beyond_the_stock_is_rejected_and_no_sms_is_sent(platform, shop):
+    payload, body, headers = webhook(2, platform.shop_secret, quantity=10_000)
+    order_id = order_id_for("shopify", shop, str(payload["id"]))
+    async with httpx.AsyncClient() as client:
+        resp = await client.post(
+            platform.url("orders", f"/webhooks/shopify/{shop}"), content=body, headers=headers
+        )
+    assert resp.status_code == 200
+    await eventually(lambda: _status_is(platform, order_id, "REJECTED"), timeout=60)
+    await _settle()
+    assert await sms_for(platform, order_id) == []
+
+
+async def _counts(platform) -> tuple[int, int]:
+    conn = await platform.db("orders")
+    try:
+        return (
+            await conn.fetchval("SELECT count(*) FROM orders"),
+            await conn.fetchval("SELECT count(*) FROM webhook_deliveries"),
+        )
+    finally:
+        await conn.close()
+
+
+def _rejections(metrics_text: str, reason: str) -> float:
+    for line in metrics_text.splitlines():
+        if line.startswith("ovop_requests_rejected_total{") and f'reason="{reason}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "reason"),
+    [
+        ("forged_signature", 401, "bad_signature"),
+        ("missing_signature", 401, "bad_signature"),
+        ("malformed_json", 400, "malformed_json"),
+        ("oversized_body", 413, "body_too_large"),
+        ("unknown_account", 404, "unknown_account"),
+    ],
+)
+async def test_bad_webhooks_are_refused_store_nothing_and_are_counted(
+    platform, shop, case, status, reason
+):
+    from services.orders.domain.signatures import sign_hmac_sha256_base64
+
+    _, body, headers = webhook(3, platform.shop_secret)
+    account = shop
+    if case == "forged_signature":
+        headers["X-Shopify-Hmac-Sha256"] = sign_hmac_sha256_base64(body, "not-the-secret")
+    elif case == "missing_signature":
+        del headers["X-Shopify-Hmac-Sha256"]
+    elif case == "malformed_json":
+        body = body[:-5]
+        headers["X-Shopify-Hmac-Sha256"] = sign_hmac_sha256_base64(body, platform.shop_secret)
+    elif case == "oversized_body":
+        body = json.dumps({"padding": "x" * (1024 * 1024)}).encode()
+        headers["X-Shopify-Hmac-Sha256"] = sign_hmac_sha256_base64(body, platform.shop_secret)
+    elif case == "unknown_account":
+        account = "no-such-shop"
+    before = await _counts(platform)
+    async with httpx.AsyncClient() as client:
+        metrics_before = (await client.get(platform.url("orders", "/metrics"))).text
+        resp = await client.post(
+            platform.url("orders", f"/webhooks/shopify/{account}"), content=body, headers=headers
+        )
+        metrics_after = (await client.get(platform.url("orders", "/metrics"))).text
+    assert resp.status_code == status
+    assert resp.json()["error"] == reason
+    assert await _counts(platform) == before
+    assert _rejections(metrics_after, reason) == _rejections(metrics_before, reason) + 1
+
+
+async def test_every_service_reports_live_ready_and_metrics(platform):
+    async with httpx.AsyncClient() as client:
+        for service in ("orders", "catalog", "logistics", "notifications"):
+            assert (await client.get(platform.url(service, "/health/live"))).status_code == 200
+            ready = await client.get(platform.url(service, "/health/ready"))
+            assert ready.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+            metrics = (await client.get(platform.url(service, "/metrics"))).text
+            assert f'ovop_outbox_backlog{{service="{service}"}}' in metrics

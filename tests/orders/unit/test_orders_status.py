@@ -1,0 +1,76 @@
+import pytest
+
+from services.orders.domain.errors import OrderError
+from services.orders.domain.status import (
+    TERMINAL_STATUSES,
+    InvalidTransition,
+    OrderStatus,
+    can_transition,
+    transition,
+)
+
+S = OrderStatus
+
+
+def test_the_happy_path_saga_runs_from_pending_stock_to_delivered() -> None:
+    status = S.PENDING_STOCK
+    for target in (S.CONFIRMED, S.PICKUP_SCHEDULED, S.SHIPPED, S.DELIVERED):
+        status = transition(status, target)
+    assert status is S.DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.PENDING_STOCK, S.REJECTED),
+        (S.PENDING_STOCK, S.CANCELLED),
+        (S.CONFIRMED, S.CANCELLED),
+        (S.PICKUP_SCHEDULED, S.CANCELLED),
+    ],
+)
+def test_rejection_and_cancellation_are_allowed_before_shipping(
+    current: OrderStatus, target: OrderStatus
+) -> None:
+    assert transition(current, target) is target
+
+
+@pytest.mark.parametrize("status", list(OrderStatus))
+def test_moving_to_the_current_status_is_an_idempotent_no_op(status: OrderStatus) -> None:
+    assert transition(status, status) is status
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.CONFIRMED, S.PENDING_STOCK),
+        (S.PENDING_STOCK, S.SHIPPED),
+        (S.REJECTED, S.CONFIRMED),
+        (S.CANCELLED, S.CONFIRMED),
+        (S.SHIPPED, S.CANCELLED),
+        (S.DELIVERED, S.CANCELLED),
+        (S.CONFIRMED, S.REJECTED),
+    ],
+)
+def test_forbidden_transition_raises_invalid_transition(
+    current: OrderStatus, target: OrderStatus
+) -> None:
+    assert can_transition(current, target) is False
+    with pytest.raises(InvalidTransition) as caught:
+        transition(current, target)
+    assert (caught.value.current, caught.value.target) == (current, target)
+    assert current in str(caught.value) and target in str(caught.value)
+    assert isinstance(caught.value, OrderError)
+
+
+def test_terminal_statuses_are_rejected_cancelled_and_delivered() -> None:
+    assert TERMINAL_STATUSES == {S.REJECTED, S.CANCELLED, S.DELIVERED}
+
+
+@pytest.mark.parametrize("terminal", sorted(TERMINAL_STATUSES))
+def test_a_terminal_status_has_no_way_out(terminal: OrderStatus) -> None:
+    assert [s for s in OrderStatus if s != terminal and can_transition(terminal, s)] == []
+
+
+def test_status_serialises_as_its_name() -> None:
+    assert str(S.PENDING_STOCK) == "PENDING_STOCK"
+    assert OrderStatus("PICKUP_SCHEDULED") is S.PICKUP_SCHEDULED

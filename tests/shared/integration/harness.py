@@ -1,0 +1,92 @@
+"""A consumer under test: a real broker, a real database, and a handler that counts what it does."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from shared.contracts.envelope import Envelope, Event
+from shared.messaging.broker import build_broker
+from shared.messaging.consumer import Consumer, Subscription
+from shared.settings import ServiceSettings
+
+
+class Ping(Event):
+    event_type: ClassVar[str] = "Ping"
+    topic: ClassVar[str] = "test.ping.v1"
+
+    ping_id: str
+    fail_times: int = 0  # the handler fails this many attempts before it succeeds
+
+    def key(self) -> str:
+        return self.ping_id
+
+
+CREATE_COUNTS = """CREATE TABLE IF NOT EXISTS ping_counts (
+    ping_id text PRIMARY KEY, applied int NOT NULL)"""
+
+
+class CountingHandler:
+    """Applies a Ping with a non-idempotent write, so only the inbox can keep it to one."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[str, int] = {}
+
+    async def __call__(self, conn: asyncpg.Connection, _: Envelope, ping: Event) -> list[Event]:
+        assert isinstance(ping, Ping)
+        self.attempts[ping.ping_id] = self.attempts.get(ping.ping_id, 0) + 1
+        await conn.execute(
+            """INSERT INTO ping_counts VALUES ($1, 1)
+               ON CONFLICT (ping_id) DO UPDATE SET applied = ping_counts.applied + 1""",
+            ping.ping_id,
+        )
+        if self.attempts[ping.ping_id] <= ping.fail_times:
+            raise ValueError(f"ping {ping.ping_id} failed on purpose")
+        return []
+
+
+def settings_for(service: str, bootstrap: str, database_url: str, **over) -> ServiceSettings:
+    values = dict(
+        service=service,
+        kafka_bootstrap_servers=bootstrap,
+        database_url=database_url,
+        consumer_max_attempts=3,
+        consumer_backoff_initial_s=0.01,
+        consumer_backoff_max_s=0.05,
+        graceful_timeout_s=5.0,
+    )
+    return ServiceSettings(**(values | over))
+
+
+async def start_consumer(settings: ServiceSettings, pool: asyncpg.Pool, topic: str, handler):
+    broker = build_broker(settings)
+    Consumer(broker, pool, settings, Subscription(topic, {Ping: handler})).register()
+    await broker.start()
+    return broker
+
+
+def envelope(ping: Ping, correlation_id: str = "test-journey") -> Envelope:
+    return Envelope.wrap(ping, producer="test", correlation_id=correlation_id)
+
+
+async def send(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for key, body in records:
+            await producer.send_and_wait(topic, body, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)

@@ -1,0 +1,147 @@
+"""The transactional outbox and its relay, on the real database and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from shared.contracts.envelope import Envelope
+from shared.messaging.admin import ensure_topics
+from shared.messaging.broker import build_broker
+from shared.messaging.outbox import OutboxRelay, enqueue
+from tests.conftest import unique
+from tests.shared.integration.harness import Ping, eventually, settings_for
+
+pytestmark = pytest.mark.integration
+
+
+async def enqueue_pings(pool: asyncpg.Pool, topic: str, ids: list[str]) -> list[Envelope]:
+    envelopes = []
+    async with pool.acquire() as conn, conn.transaction():
+        for ping_id in ids:
+            ping = Ping(ping_id=ping_id)
+            env = Envelope.wrap(ping, producer="test", correlation_id=f"journey-{ping_id}")
+            await enqueue(conn, env, ping, topic=topic)
+            envelopes.append(env)
+    return envelopes
+
+
+async def unsent(pool: asyncpg.Pool) -> int:
+    return await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+
+async def read_all(bootstrap: str, topic: str, expected: int) -> list:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=unique("read")
+    )
+    await consumer.start()
+    records: list = []
+    try:
+        async with asyncio.timeout(30):
+            while len(records) < expected:
+                for recs in (await consumer.getmany(timeout_ms=500)).values():
+                    records.extend(recs)
+        await asyncio.sleep(0.5)  # anything beyond `expected` would be a duplicate
+        for recs in (await consumer.getmany(timeout_ms=500)).values():
+            records.extend(recs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_a_failed_publish_leaves_the_row_unsent_and_records_the_error(db_pool):
+    async def broker_down(*_):
+        raise ConnectionError("broker unreachable")
+
+    await enqueue_pings(db_pool, "test.down.v1", ["a", "b"])
+    relay = OutboxRelay(db_pool, broker_down, service="test")
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    assert await unsent(db_pool) == 2
+    row = await db_pool.fetchrow("SELECT attempts, last_error FROM outbox ORDER BY id LIMIT 1")
+    assert row["attempts"] == 1 and "broker unreachable" in row["last_error"]
+
+
+async def test_the_relay_publishes_in_order_with_envelope_headers_and_marks_rows_sent(
+    kafka_bootstrap, db_pool, make_topic
+):
+    topic = await make_topic(partitions=1)
+    envelopes = await enqueue_pings(db_pool, topic, ["1", "2", "3"])
+    settings = settings_for("test", kafka_bootstrap, "unused")
+    broker = build_broker(settings)
+    await broker.start()
+
+    async def publish(topic, body, key, headers):
+        await broker.publish(body, topic, key=key.encode(), headers=headers)
+
+    relay = OutboxRelay(db_pool, publish, service="test", poll_interval_s=0.1)
+    await relay.start()
+    try:
+        await eventually(lambda: _none_unsent(db_pool))
+    finally:
+        await relay.stop()
+        await broker.stop()
+    records = await read_all(kafka_bootstrap, topic, 3)
+    assert [Envelope.model_validate_json(r.value).event_id for r in records] == [
+        e.event_id for e in envelopes
+    ]
+    headers = dict(records[0].headers)
+    assert headers["event_type"] == b"Ping"
+    assert headers["correlation_id"] == b"journey-1"
+    assert headers["traceparent"].startswith(b"00-")
+    assert records[0].key == b"1"
+
+
+async def _none_unsent(pool) -> bool:
+    return await unsent(pool) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.durability
+async def test_the_relay_survives_a_broker_outage_and_publishes_everything_afterwards(
+    tmp_path, db_pool
+):
+    from shared.devstack.kafka import LocalKafka
+
+    # A broker of this test's own, so stopping it disturbs no other test.
+    kafka = LocalKafka(tmp_path / "kafka", free_port())
+    kafka.start()
+    kafka.wait_ready()
+    bootstrap = kafka.bootstrap
+    topic = "test.outage.v1"
+    await ensure_topics(bootstrap, [(topic, 1, 3_600_000)])
+    settings = settings_for("test", bootstrap, "unused", kafka_request_timeout_ms=3000)
+    broker = build_broker(settings)
+    await broker.start()
+
+    async def publish(topic, body, key, headers):
+        await broker.publish(body, topic, key=key.encode(), headers=headers)
+
+    relay = OutboxRelay(db_pool, publish, service="test", poll_interval_s=0.1, max_backoff_s=0.5)
+    await relay.start()
+    try:
+        before = await enqueue_pings(db_pool, topic, ["before"])
+        await eventually(lambda: _none_unsent(db_pool))
+        kafka.stop()
+        during = await enqueue_pings(db_pool, topic, ["d1", "d2", "d3"])
+        await asyncio.sleep(5)
+        assert await unsent(db_pool) == 3, "nothing can be marked sent while the broker is down"
+        kafka.start()
+        kafka.wait_ready()
+        await eventually(lambda: _none_unsent(db_pool), timeout=90)
+        records = await read_all(bootstrap, topic, 4)
+    finally:
+        await relay.stop()
+        await broker.stop()
+        kafka.stop()
+    ids = [Envelope.model_validate_json(r.value).event_id for r in records]
+    assert ids == [e.event_id for e in before + during]  # all of them, once each, in order
