@@ -7,10 +7,9 @@ server accepts requests, and stop after it has drained.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from typing import Any
 
 import asyncpg
 import structlog
@@ -36,8 +35,7 @@ class Service:
     migrations: Traversable | None
     subscriptions: Sequence[Subscription] = ()
     routes: Callable[[Service], list[BaseRoute]] = lambda _: []
-    on_started: Callable[[Service], Awaitable[None]] | None = None
-    state: dict[str, Any] = field(default_factory=dict)
+    run_relay: bool = True  # False where another process relays this database's outbox
     pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
@@ -56,16 +54,15 @@ class Service:
         for sub in self.subscriptions:
             Consumer(self.broker, self.pool, self.settings, sub).register()
         await self.broker.start()
-        self.relay = OutboxRelay(
-            self.pool,
-            self._publish,
-            service=self.name,
-            batch_size=self.settings.outbox_batch_size,
-            poll_interval_s=self.settings.outbox_poll_interval_s,
-        )
-        await self.relay.start()
-        if self.on_started:
-            await self.on_started(self)
+        if self.run_relay:
+            self.relay = OutboxRelay(
+                self.pool,
+                self._publish,
+                service=self.name,
+                batch_size=self.settings.outbox_batch_size,
+                poll_interval_s=self.settings.outbox_poll_interval_s,
+            )
+            await self.relay.start()
         log.info("service.started", port=self.settings.resolved_http_port())
 
     async def stop(self) -> None:

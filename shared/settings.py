@@ -38,7 +38,10 @@ class ServiceSettings(BaseSettings):
 
     service: str
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
-    database_url: str | None = None
+    database_url: str | None = Field(default=None, description="The PostgreSQL server")
+    own_database_url: str | None = Field(
+        default=None, description="This service's database (else <SERVICE>_DATABASE_URL)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 0
     log_level: str = "INFO"
@@ -52,7 +55,7 @@ class ServiceSettings(BaseSettings):
     graceful_timeout_s: float = 20.0
 
     def resolved_database_url(self) -> str:
-        return database_url_for(self.service, self.database_url)
+        return self.own_database_url or database_url_for(self.service, self.database_url)
 
     def resolved_http_port(self) -> int:
         return self.http_port or DEFAULT_PORTS[self.service]

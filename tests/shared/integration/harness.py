@@ -22,6 +22,7 @@ class Ping(Event):
 
     ping_id: str
     fail_times: int = 0  # the handler fails this many attempts before it succeeds
+    sleep_s: float = 0.0  # the handler takes this long (after its write, before it returns)
 
     def key(self) -> str:
         return self.ping_id
@@ -36,6 +37,7 @@ class CountingHandler:
 
     def __init__(self) -> None:
         self.attempts: dict[str, int] = {}
+        self.started = asyncio.Event()
 
     async def __call__(self, conn: asyncpg.Connection, _: Envelope, ping: Event) -> list[Event]:
         assert isinstance(ping, Ping)
@@ -45,6 +47,8 @@ class CountingHandler:
                ON CONFLICT (ping_id) DO UPDATE SET applied = ping_counts.applied + 1""",
             ping.ping_id,
         )
+        self.started.set()
+        await asyncio.sleep(ping.sleep_s)
         if self.attempts[ping.ping_id] <= ping.fail_times:
             raise ValueError(f"ping {ping.ping_id} failed on purpose")
         return []
@@ -54,7 +58,7 @@ def settings_for(service: str, bootstrap: str, database_url: str, **over) -> Ser
     values = dict(
         service=service,
         kafka_bootstrap_servers=bootstrap,
-        database_url=database_url,
+        own_database_url=database_url,
         consumer_max_attempts=3,
         consumer_backoff_initial_s=0.01,
         consumer_backoff_max_s=0.05,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -125,3 +127,31 @@ async def test_replaying_the_dead_letter_topic_applies_the_message_once_it_can_s
 
 async def _dlq_size(bootstrap, dlq, n) -> bool:
     return len(await list_dead_letters(bootstrap, [dlq])) >= n
+
+
+async def test_a_handler_cut_off_by_shutdown_is_not_committed_and_runs_again_after_restart(
+    kafka_bootstrap, counts_pool, make_topic
+):
+    topic = await make_topic(partitions=1)
+    await send(
+        kafka_bootstrap, topic, [("k", envelope(Ping(ping_id="slow", sleep_s=3)).to_bytes())]
+    )
+    service = unique("svc")
+    # Shutdown waits 0.5 s for the handler, then cancels it: its transaction must roll back and
+    # its offset stay uncommitted (older FastStream releases acked such a message).
+    settings = settings_for(service, kafka_bootstrap, "unused", graceful_timeout_s=0.5)
+    handler = CountingHandler()
+    broker = await start_consumer(settings, counts_pool, topic, handler)
+    await asyncio.wait_for(handler.started.wait(), 30)
+    await broker.stop()
+    assert await applied(counts_pool, "slow") is None
+
+    broker = await start_consumer(
+        settings_for(service, kafka_bootstrap, "unused"), counts_pool, topic, handler
+    )
+    try:
+        await eventually(lambda: _is_applied(counts_pool, "slow"))
+    finally:
+        await broker.stop()
+    assert await applied(counts_pool, "slow") == 1
+    assert handler.attempts["slow"] == 2
