@@ -10,29 +10,24 @@ from typing import Any
 
 import structlog
 
+from shared.phones import mask_phone
+
 # A phone number in free text: 9 to 15 digits standing alone (not inside an id or a timestamp).
 _PHONE = re.compile(r"(?<![\w:.-])\+?\d{9,15}(?![\w:.-])")
-_MASKED_KEYS = {"phone", "to", "recipient_phone", "address", "line1", "line2", "street"}
-
-
-def mask_phone(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
-    if len(digits) < 6:
-        return "***"
-    prefix = "+" if value.strip().startswith("+") else ""
-    return f"{prefix}{digits[:4]}{'*' * (len(digits) - 6)}{digits[-2:]}"
+_PHONE_KEYS = {"phone", "to", "recipient", "recipient_phone"}
+_ADDRESS_KEYS = {"address", "shipping_address", "billing_address", "line1", "line2", "street"}
 
 
 def _mask(value: Any, key: str | None = None) -> Any:
+    if key in _ADDRESS_KEYS:
+        return "***"
     if isinstance(value, dict):
         return {k: _mask(v, k) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_mask(v, key) for v in value]
     if not isinstance(value, str):
         return value
-    if key in {"address", "line1", "line2", "street"}:
-        return "***"
-    if key in _MASKED_KEYS:
+    if key in _PHONE_KEYS:
         return mask_phone(value)
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), value)
 

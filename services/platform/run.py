@@ -19,7 +19,7 @@ from services.platform.serve import SERVICE_NAMES
 from services.platform.setup import DEMO_SHOP, load_demo_data, prepare
 from services.platform.simulator import simulate
 from shared.db.pool import connect
-from shared.logging import mask_phone
+from shared.phones import mask_phone
 from shared.settings import DEFAULT_PORTS, database_url_for
 
 ROOT = Path(__file__).resolve().parents[2]

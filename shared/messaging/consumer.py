@@ -157,6 +157,7 @@ class Consumer:
             wait=wait_exponential_jitter(
                 multiplier=self._settings.consumer_backoff_initial_s,
                 max=self._settings.consumer_backoff_max_s,
+                jitter=self._settings.consumer_backoff_initial_s,  # the default is a whole second
             ),
             retry=retry_if_not_exception_type(PermanentError),
             before_sleep=self._on_retry,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,6 +26,21 @@ from tests.conftest import unique
 class Platform:
     env: dict[str, str]
     shop_secret: str
+    log_dir: Path
+
+    async def ovop(self, *args: str) -> tuple[int, str]:
+        """Run the operator CLI as a process against this platform."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.cli",
+            *args,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
 
     def url(self, service: str, path: str) -> str:
         return f"http://127.0.0.1:{self.env[f'{service.upper()}_HTTP_PORT']}{path}"
@@ -64,7 +82,7 @@ async def platform(kafka_bootstrap, database_server, tmp_path_factory) -> AsyncI
     procs = start_services(env, log_dir)
     try:
         await wait_ready(env, procs)
-        yield Platform(env, shop_secret)
+        yield Platform(env, shop_secret, log_dir)
     finally:
         stop_services(procs)
         for name in SERVICE_NAMES:

@@ -13,7 +13,6 @@ from services.notifications.domain.messages import (
     RenderedSms,
     render_new_order_alert,
 )
-from services.notifications.domain.phones import mask_phone, normalise_phone
 
 __all__ = [
     "ProducerAlertLine",
@@ -22,8 +21,6 @@ __all__ = [
     "count_segments",
     "fold_vietnamese",
     "is_gsm7",
-    "mask_phone",
-    "normalise_phone",
     "render_new_order_alert",
     "replace_non_gsm",
     "septet_length",

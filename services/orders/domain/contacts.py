@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Final
 
-import phonenumbers
+from shared import phones
 
 # Countries where the family name is written first. Platforms build a display name as
 # "first last", which reverses these names ("An Nguyễn Văn" for Nguyễn Văn An).
@@ -24,23 +24,9 @@ _DISTRICT_PREFIXES: Final[tuple[str, ...]] = (
 
 
 def normalise_phone(raw: str | None, region: str | None) -> str | None:
-    """The phone in E.164, or None when it is missing, masked or unparseable.
-
-    `region` (ISO alpha-2, usually the address country) resolves national numbers such as the
-    Vietnamese "0912 345 678". A bad phone never fails the order: the courier can still use the
-    address, and the operator sees the missing phone.
-    """
-    if not isinstance(raw, str) or not raw.strip() or "*" in raw:  # "*": masked by the platform
-        return None
-    try:
-        number = phonenumbers.parse(raw, region.upper() if region else None)
-    except phonenumbers.NumberParseException:
-        return None
-    # "possible" (right length for the country) rather than "valid": the number-range metadata
-    # lags behind new carrier ranges, and dropping a real buyer's phone is worse than keeping it.
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """The phone in E.164, or None when it is missing, masked or unparseable. A bad phone never
+    fails the order: the courier can still use the address, and the operator sees it missing."""
+    return phones.normalise_phone(raw, region, require_valid=False)
 
 
 def clean(value: object) -> str | None:

@@ -1,6 +1,7 @@
-"""Phone numbers for SMS: E.164 normalisation (with Vietnam's 2018 renumbering) and log masking.
+"""Phone numbers: E.164 normalisation (with Vietnam's 2018 renumbering) and masking for logs.
 
-Pure: `phonenumbers` only reads metadata bundled with the package.
+Pure: `phonenumbers` only reads metadata bundled with the package. Orders (buyers' phones) and
+notifications (producers' phones) both use it.
 """
 
 from __future__ import annotations
@@ -22,19 +23,26 @@ LEGACY_VN_PREFIXES: dict[str, str] = {
 _LEGACY_NSN_LENGTH = 10  # 11 digits nationally, including the trunk 0
 
 
-def normalise_phone(raw: str, region: str = "VN") -> str | None:
-    """E.164 form of `raw` ("0912 345 678" -> "+84912345678"), or None if it is not valid.
+def normalise_phone(
+    raw: str | None, region: str | None = "VN", *, require_valid: bool = True
+) -> str | None:
+    """E.164 form of `raw` ("0912 345 678" -> "+84912345678"), or None if it is not usable.
 
     region: ISO 3166 code used when `raw` has no "+country" prefix. Legacy 11-digit Vietnamese
     mobile numbers are mapped to their current prefix first, since `phonenumbers` rejects them.
+    A number masked by a platform ("*") is not usable. `require_valid=False` accepts a number of
+    the right length for its country even when its range is unknown to the metadata, which lags
+    behind new carrier ranges (dropping a real buyer's phone is worse than keeping it).
     """
-    if not raw or not raw.strip():
+    if not isinstance(raw, str) or not raw.strip() or "*" in raw:
         return None
+    region = region.upper() if region else None
     try:
-        number = phonenumbers.parse(_map_legacy_vn(raw, region), region.upper())
+        number = phonenumbers.parse(_map_legacy_vn(raw, region or ""), region)
     except NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    check = phonenumbers.is_valid_number if require_valid else phonenumbers.is_possible_number
+    if not check(number):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 

@@ -3,7 +3,7 @@
 import phonenumbers
 import pytest
 
-from services.notifications.domain.phones import mask_phone, normalise_phone
+from shared.phones import mask_phone, normalise_phone
 
 # The handbook's 2018 table, written out rather than derived from the code under test.
 LEGACY_TO_CURRENT = [
