@@ -95,21 +95,8 @@ def allocations(
         result.append(
             ProducerAllocation(
                 producer_id=producer_id,
-                contact=Contact(
-                    name=p.name,
-                    phone=p.phone,
-                    sms_language=p.sms_language,
-                    sms_diacritics=p.sms_diacritics,
-                ),
-                location=Location(
-                    village=p.village,
-                    ward=p.ward,
-                    district=p.district,
-                    province=p.province,
-                    country=p.country,
-                    lat=p.lat,
-                    lon=p.lon,
-                ),
+                contact=Contact(**p.model_dump(include=set(Contact.model_fields))),
+                location=Location(**p.model_dump(include=set(Location.model_fields))),
                 lines=lines,
             )
         )

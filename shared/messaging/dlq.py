@@ -40,8 +40,8 @@ class DeadLetter(BaseModel):
             original_topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            key=record.key.decode(errors="replace") if record.key else None,
-            headers={k: v.decode(errors="replace") for k, v in (record.headers or ())},
+            key=_key(record),
+            headers=_headers(record),
             body=record.value or b"",
             consumer=consumer,
             error_type=type(error).__name__,
@@ -81,13 +81,21 @@ class DeadLetterEntry(BaseModel):
     body: str
 
 
+def _key(record) -> str | None:
+    return record.key.decode(errors="replace") if record.key else None
+
+
+def _headers(record) -> dict[str, str]:
+    return {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+
+
 def _entry(record) -> DeadLetterEntry:
     return DeadLetterEntry(
         dlq_topic=record.topic,
         partition=record.partition,
         offset=record.offset,
-        key=record.key.decode(errors="replace") if record.key else None,
-        headers={k: v.decode(errors="replace") for k, v in (record.headers or ())},
+        key=_key(record),
+        headers=_headers(record),
         body=(record.value or b"").decode(errors="replace"),
     )
 

@@ -176,3 +176,22 @@ async def test_every_service_reports_live_ready_and_metrics(platform):
             assert ready.json() == {"status": "ok", "database": "ok", "broker": "ok"}
             metrics = (await client.get(platform.url(service, "/metrics"))).text
             assert f'ovop_outbox_backlog{{service="{service}"}}' in metrics
+
+
+async def test_a_signed_webhook_that_is_not_about_an_order_is_acknowledged_and_ignored(
+    platform, shop
+):
+    from services.orders.domain.signatures import sign_hmac_sha256_base64
+
+    body = b'{"id": 1, "name": "demo"}'
+    headers = {
+        "X-Shopify-Topic": "app/uninstalled",
+        "X-Shopify-Hmac-Sha256": sign_hmac_sha256_base64(body, platform.shop_secret),
+    }
+    before = await _counts(platform)
+    async with httpx.AsyncClient() as client:
+        resp = await client.post(
+            platform.url("orders", f"/webhooks/shopify/{shop}"), content=body, headers=headers
+        )
+    assert resp.status_code == 200 and resp.json()["outcome"] == "ignored_topic"
+    assert await _counts(platform) == before

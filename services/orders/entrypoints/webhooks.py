@@ -67,6 +67,12 @@ async def _receive(request: Request, pool: asyncpg.Pool, account: str) -> Respon
         raise Refused(404, "unknown_account", f"no shopify account {account!r}")
     if not verify_hmac_sha256_base64(body, request.headers.get("x-shopify-hmac-sha256"), secrets):
         raise Refused(401, "bad_signature", "X-Shopify-Hmac-Sha256 missing or not valid")
+    topic = request.headers.get("x-shopify-topic")
+    if topic and not topic.startswith("orders/"):
+        # Signed, but not about an order (e.g. app/uninstalled): acknowledge it, so that Shopify
+        # does not retry it and, after repeated failures, disable the webhook.
+        log.info("webhook.ignored_topic", topic=topic)
+        return JSONResponse({"outcome": "ignored_topic", "topic": topic})
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -86,7 +92,7 @@ async def _receive(request: Request, pool: asyncpg.Pool, account: str) -> Respon
             conn,
             order,
             delivery_id=delivery_id,
-            topic=request.headers.get("x-shopify-topic"),
+            topic=topic,
             raw_body=body,
         )
         for event in accepted.events:
