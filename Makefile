@@ -23,8 +23,9 @@ run: fetch  ## the whole platform on a local Kafka and PostgreSQL, with the orde
 test: fetch  ## the whole suite on a real Kafka and PostgreSQL (started here unless given)
 	$(PY) -m shared.devstack exec --fresh -- $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install  ## ruff everywhere, mypy on shared/ and the domains
 	$(VENV)/bin/ruff check services shared tests bench
+	$(VENV)/bin/mypy
 
 schemas: install  ## re-export the events' JSON Schemas after a compatible change
 	$(PY) -m shared.contracts.schemas

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -32,7 +33,7 @@ def _mask(value: Any, key: str | None = None) -> Any:
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), value)
 
 
-def mask_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     return {k: _mask(v, k) for k, v in event_dict.items()}
 
 

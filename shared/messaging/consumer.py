@@ -121,6 +121,7 @@ class Consumer:
 
     async def consume(self, msg: KafkaMessage) -> None:
         record = msg.raw_message
+        assert not isinstance(record, tuple), "batch subscribers are not used"
         started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(service=self.name, consumer=self.name)
