@@ -34,6 +34,51 @@ def run(interval: float) -> None:
     raise SystemExit(run_main(interval))
 
 
+@main.command()
+@click.option("--demo", is_flag=True, help="Also load the demo catalogue and demo-shop account.")
+def setup(demo: bool) -> None:
+    """Create topics, databases and migrations (idempotent); run it before `serve`.
+
+    Reads KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and, with --demo, OVOP_DEMO_SHOP_SECRET (from the
+    environment only, so the secret never shows in the process list).
+    """
+    import asyncio
+    import os
+
+    from services.platform.setup import load_demo_data, prepare
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    server_url = os.environ.get("DATABASE_URL")
+    secret = os.environ.get("OVOP_DEMO_SHOP_SECRET")
+    if not bootstrap:
+        raise click.UsageError("set KAFKA_BOOTSTRAP_SERVERS")
+    if demo and not secret:
+        raise click.UsageError("--demo needs OVOP_DEMO_SHOP_SECRET (demo-shop's webhook secret)")
+    asyncio.run(prepare(bootstrap, server_url))
+    click.echo("topics, databases and migrations ready")
+    if demo and secret:
+        click.echo(f"demo data: {asyncio.run(load_demo_data(server_url, secret))}")
+
+
+@main.command()
+@click.option("--orders-url", required=True, help="The orders service, e.g. http://orders:8000.")
+@click.option("--account", default="demo-shop", show_default=True, help="The Shopify account.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between orders.")
+@click.option("--count", type=int, help="Stop after this many orders (default: never).")
+def simulate(orders_url: str, account: str, interval: float, count: int | None) -> None:
+    """Post signed Shopify order webhooks to the orders service (secret: OVOP_DEMO_SHOP_SECRET)."""
+    import asyncio
+    import os
+
+    from services.platform.simulator import simulate as run_simulator
+
+    secret = os.environ.get("OVOP_DEMO_SHOP_SECRET")
+    if not secret:
+        raise click.UsageError("set OVOP_DEMO_SHOP_SECRET (the account's webhook secret)")
+    base = orders_url.rstrip("/")
+    asyncio.run(run_simulator(base, account, secret, interval_s=interval, count=count))
+
+
 for group in (channels, orders, sms, dlq):
     main.add_command(group)
 
