@@ -116,7 +116,7 @@ class LocalKafka:
     def _format(self, cp: str, logging: list[str], props: Path) -> None:
         id_file = self.data / "cluster.id"  # persisted so a re-format stays consistent
         if not id_file.exists():
-            id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())
+            id_file.write_text(_cluster_id())
         cluster_id = id_file.read_text().strip()
         tool = [_java(), *logging, "-cp", cp, "kafka.tools.StorageTool"]
         args = ["format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"]
@@ -187,3 +187,12 @@ async def _wait_kafka(bootstrap: str, timeout: float, alive: Callable[[], bool])
             last = e
         await asyncio.sleep(0.25)
     raise RuntimeError(f"devstack: Kafka at {bootstrap} not ready after {timeout:.0f}s ({last!r})")
+
+
+def _cluster_id() -> str:
+    """A Kafka cluster id. Like Kafka's own Uuid.randomUuid, never one starting with "-", which
+    the storage tool would read as an option (1 id in 64 otherwise)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid

@@ -127,16 +127,14 @@ class Consumer:
         structlog.contextvars.bind_contextvars(service=self.name, consumer=self.name)
         try:
             outcome, event_type = await self._process(record)
-        except PermanentError as exc:
-            outcome, event_type = "dead_lettered", "unknown"
-            await self._dead_letter(record, exc)
         except Exception as exc:
-            if is_infrastructure_failure(exc):
+            if not isinstance(exc, PermanentError) and is_infrastructure_failure(exc):
                 # The database is away: this record is fine, so keep it (nack) and pause.
                 log.error("message.infrastructure_failure", error=repr(exc))
                 await asyncio.sleep(self._settings.consumer_backoff_max_s)
                 raise
-            outcome, event_type = "dead_lettered", "unknown"  # the handler kept failing
+            # Poison, a permanent error, or a handler that kept failing.
+            outcome, event_type = "dead_lettered", "unknown"
             await self._dead_letter(record, exc)
         MESSAGES_CONSUMED.labels(self.name, self.name, record.topic, outcome).inc()
         HANDLER_SECONDS.labels(self.name, self.name, event_type).observe(

@@ -23,6 +23,7 @@ class Ping(Event):
     ping_id: str
     fail_times: int = 0  # the handler fails this many attempts before it succeeds
     sleep_s: float = 0.0  # the handler takes this long (after its write, before it returns)
+    outage: bool = False  # fail like a lost database connection instead of a handler bug
 
     def key(self) -> str:
         return self.ping_id
@@ -49,6 +50,8 @@ class CountingHandler:
         )
         self.started.set()
         await asyncio.sleep(ping.sleep_s)
+        if self.attempts[ping.ping_id] <= ping.fail_times and ping.outage:
+            raise ConnectionResetError("database connection lost")
         if self.attempts[ping.ping_id] <= ping.fail_times:
             raise ValueError(f"ping {ping.ping_id} failed on purpose")
         return []

@@ -155,3 +155,23 @@ async def test_a_handler_cut_off_by_shutdown_is_not_committed_and_runs_again_aft
         await broker.stop()
     assert await applied(counts_pool, "slow") == 1
     assert handler.attempts["slow"] == 2
+
+
+async def test_an_infrastructure_outage_pauses_the_partition_instead_of_dead_lettering(
+    kafka_bootstrap, counts_pool, make_topic
+):
+    topic = await make_topic(partitions=1)
+    dlq = await make_topic(dead_letter_topic(topic), partitions=1)
+    handler = CountingHandler()
+    # Five failed attempts outlast one round of three retries: the record must come back.
+    ping = Ping(ping_id="outage", fail_times=5, outage=True)
+    await send(kafka_bootstrap, topic, [("k", envelope(ping).to_bytes())])
+    settings = settings_for(unique("svc"), kafka_bootstrap, "unused", consumer_max_attempts=3)
+    broker = await start_consumer(settings, counts_pool, topic, handler)
+    try:
+        await eventually(lambda: _is_applied(counts_pool, "outage"))
+    finally:
+        await broker.stop()
+    assert handler.attempts["outage"] == 6
+    assert await applied(counts_pool, "outage") == 1
+    assert await list_dead_letters(kafka_bootstrap, [dlq]) == []
