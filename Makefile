@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint fetch schemas clean-data
+.PHONY: run test install lint fetch schemas clean-data bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ schemas: install  ## re-export the events' JSON Schemas after a compatible chang
 
 clean-data:  ## forget the local Kafka and PostgreSQL data of `make run`
 	rm -rf .devstack/run
+
+bench: fetch  ## benchmarks on a fresh local Kafka and PostgreSQL: figures are ratios to a same-run baseline
+	$(PY) -m shared.devstack exec --fresh --root .devstack/bench -- sh -c \
+	  '$(PY) bench/journey_latency.py && $(PY) bench/outbox_throughput.py && $(PY) bench/relay_wakeup.py'

@@ -83,8 +83,8 @@ class OutboxRelay:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Whatever a task died of, the listener connection must go back before the pool closes.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if self._listener:
             with contextlib.suppress(Exception):
@@ -103,6 +103,9 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = self._poll_interval_s
         while True:
+            # Cleared before the pass, not after: a commit notified during the pass must wake the
+            # next one at once rather than wait for the poll.
+            self._wake.clear()
             try:
                 sent = await self.relay_once()
                 backoff = self._poll_interval_s
@@ -116,9 +119,9 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                async with asyncio.timeout(self._poll_interval_s):
+                    await self._wake.wait()
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows. Returns how many were sent; raises the first publish
@@ -147,7 +150,10 @@ class OutboxRelay:
                 MESSAGES_PUBLISHED.labels(self._service, row["topic"]).inc()
             if sent:
                 await conn.execute(
-                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", sent
+                    # clock_timestamp, not now(): now() is this transaction's start, which can
+                    # precede the commit of a row it claimed (and break sent_at >= created_at).
+                    "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::bigint[])",
+                    sent,
                 )
         if error is not None:
             raise error

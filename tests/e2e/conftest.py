@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,12 +11,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services.platform.isolated import isolated_env
 from services.platform.run import start_services, stop_services, wait_ready
 from services.platform.serve import SERVICE_NAMES
-from services.platform.setup import DEMO_SHOP, load_demo_data, prepare
-from shared.db.pool import connect, ensure_database
-from shared.settings import with_database
-from tests.conftest import unique
+from services.platform.setup import DEMO_SHOP
+from shared.db.pool import connect
 
 
 @dataclass
@@ -49,35 +45,9 @@ class Platform:
         return await connect(self.env[f"{service.upper()}_DATABASE_URL"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 async def platform(kafka_bootstrap, database_server, tmp_path_factory) -> AsyncIterator[Platform]:
-    env = dict(os.environ) | {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "DATABASE_URL": database_server,
-        "ADMIN_TOKEN": secrets.token_urlsafe(16),
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    for name in SERVICE_NAMES:
-        db = unique(f"e2e_{name}")
-        await ensure_database(database_server, db)
-        env[f"{name.upper()}_DATABASE_URL"] = with_database(database_server, db)
-        env[f"{name.upper()}_HTTP_PORT"] = str(_free_port())
-    shop_secret = secrets.token_urlsafe(32)
-    saved = dict(os.environ)
-    os.environ.update(env)  # database_url_for reads the per-service URLs from the environment
-    try:
-        await prepare(kafka_bootstrap, database_server)
-        await load_demo_data(database_server, shop_secret)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    env, shop_secret = await isolated_env(kafka_bootstrap, database_server, prefix="e2e")
     log_dir = tmp_path_factory.mktemp("logs")
     procs = start_services(env, log_dir)
     try:

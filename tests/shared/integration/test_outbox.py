@@ -145,3 +145,34 @@ async def test_the_relay_survives_a_broker_outage_and_publishes_everything_after
         kafka.stop()
     ids = [Envelope.model_validate_json(r.value).event_id for r in records]
     assert ids == [e.event_id for e in before + during]  # all of them, once each, in order
+
+
+async def test_a_row_committed_while_the_relay_publishes_is_sent_without_waiting_for_the_poll(
+    db_pool,
+):
+    """A notification that arrives during a relay pass must wake the next pass."""
+    first_published = asyncio.Event()
+    release_first = asyncio.Event()
+    sent: list[str] = []
+
+    async def publish(topic, body, key, headers):
+        if key == "first":
+            first_published.set()
+            await release_first.wait()
+        sent.append(key)
+
+    # A poll so long that only the notification can explain a prompt second send.
+    relay = OutboxRelay(db_pool, publish, service="test", poll_interval_s=60)
+    await relay.start()
+    try:
+        await enqueue_pings(db_pool, "test.wake.v1", ["first"])
+        await asyncio.wait_for(first_published.wait(), 10)
+        await enqueue_pings(db_pool, "test.wake.v1", ["second"])  # notified mid-pass
+        release_first.set()
+        await eventually(lambda: _sent(sent, ["first", "second"]), timeout=10)
+    finally:
+        await relay.stop()
+
+
+async def _sent(sent: list[str], expected: list[str]) -> bool:
+    return sent == expected
