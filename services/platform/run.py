@@ -25,6 +25,12 @@ from shared.settings import DEFAULT_PORTS, database_url_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def databases_given() -> bool:
+    """DATABASE_URL (a server), or one URL per service."""
+    own = all(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in SERVICE_NAMES)
+    return bool(os.environ.get("DATABASE_URL")) or own
+
+
 def service_env(base: dict[str, str], servers: dict[str, str]) -> dict[str, str]:
     env = dict(base) | {k: v for k, v in servers.items() if not k.startswith("DEVSTACK_")}
     env.setdefault("ADMIN_TOKEN", secrets.token_urlsafe(24))
@@ -106,10 +112,12 @@ async def follow_sms(server_url: str | None, since: float) -> None:
         await conn.close()
 
 
-async def journey(env: dict[str, str], procs, started: float, interval_s: float) -> None:
+async def journey(
+    env: dict[str, str], procs, started: float, interval_s: float, log_dir: Path
+) -> None:
     await wait_ready(env, procs)
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
-    print_where_to_look(env)
+    print_where_to_look(env, log_dir)
     base = f"http://127.0.0.1:{port_of('orders', env)}"
     await asyncio.gather(
         simulate(base, DEMO_SHOP, env["OVOP_DEMO_SHOP_SECRET"], interval_s=interval_s),
@@ -117,7 +125,7 @@ async def journey(env: dict[str, str], procs, started: float, interval_s: float)
     )
 
 
-def print_where_to_look(env: dict[str, str]) -> None:
+def print_where_to_look(env: dict[str, str], log_dir: Path) -> None:
     ports = ", ".join(f"{n} :{port_of(n, env)}" for n in SERVICE_NAMES)
     exports = " ".join(
         f"{k}={env[k]}"
@@ -128,7 +136,7 @@ def print_where_to_look(env: dict[str, str]) -> None:
         f"""
 services on 127.0.0.1: {ports}
   health   curl 127.0.0.1:8001/health/ready     metrics  curl 127.0.0.1:8001/metrics
-  logs     .devstack/run/logs/<service>.log (JSON)
+  logs     {log_dir}/<service>.log (JSON)
   CLI      export {exports}
            .venv/bin/ovop sms list | ovop orders show <order id> | ovop dlq list
 Ctrl-C stops everything.
@@ -139,9 +147,9 @@ Ctrl-C stops everything.
 
 def main(interval_s: float = 5.0) -> int:
     started = time.monotonic()
-    root = ROOT / ".devstack" / "run"
+    root = Path(os.environ.get("OVOP_RUN_DIR") or ROOT / ".devstack" / "run")
     stack = None
-    if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_URL")):
+    if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and databases_given()):
         from shared.devstack import DevStack
 
         stack = DevStack(root, kafka_port=19092, pg_port=15432)
@@ -158,7 +166,7 @@ def main(interval_s: float = 5.0) -> int:
         )
         asyncio.run(_prepare(env))
         procs = start_services(env, root / "logs")
-        asyncio.run(journey(env, procs, started, interval_s))
+        asyncio.run(journey(env, procs, started, interval_s, root / "logs"))
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
