@@ -19,10 +19,16 @@ from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import EVENTS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+EXAMPLE_DIR = Path(__file__).parent / "examples"
 
 
 def schema_path(event: type[Event]) -> Path:
     return SCHEMA_DIR / event.topic / f"{event.event_type}.v{event.event_version}.schema.json"
+
+
+def example_path(event: type[Event]) -> Path:
+    """A realistic message of the event, kept beside its schema for partners and tests."""
+    return EXAMPLE_DIR / event.topic / f"{event.event_type}.v{event.event_version}.json"
 
 
 def current_schema(event: type[Event]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from shared.contracts.envelope import Event
 from shared.contracts.events import EVENTS
-from shared.contracts.schemas import current_schema, incompatibilities, schema_path
+from shared.contracts.schemas import current_schema, example_path, incompatibilities, schema_path
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
@@ -66,3 +66,15 @@ def test_changing_a_nested_type_is_incompatible() -> None:
     assert incompatibilities(current_schema(_V1), current_schema(V)) == [
         "$.lines[].quantity: type changed"
     ]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
+def test_the_example_message_matches_the_checked_in_schema_and_the_model(
+    event: type[Event],
+) -> None:
+    """Partners build on the examples: they must stay valid under the published schema."""
+    import jsonschema
+
+    example = json.loads(example_path(event).read_text())
+    jsonschema.validate(example, json.loads(schema_path(event).read_text()))
+    assert event.model_validate(example).model_dump(mode="json") == example
