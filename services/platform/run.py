@@ -88,28 +88,44 @@ def stop_services(procs: dict[str, subprocess.Popen], timeout: float = 25.0) -> 
             proc.wait()
 
 
-async def follow_sms(server_url: str | None, since: float) -> None:
-    """Print each SMS the producers get: the end of the journey, as it happens."""
-    conn = await connect(database_url_for("notifications", server_url))
+SMS_SINCE = """SELECT message_id AS id, recipient, encoding, segments, text FROM sms_messages
+               WHERE created_at >= to_timestamp($1) ORDER BY created_at"""
+REJECTED_SINCE = """SELECT h.id, o.canonical->>'channel_order_name' AS ref, h.reason
+                    FROM order_status_history h JOIN orders o USING (order_id)
+                    WHERE h.status = 'REJECTED' AND h.changed_at >= to_timestamp($1)
+                    ORDER BY h.id"""
+
+
+def _sms_line(r) -> str:
+    return (
+        f"SMS to {mask_phone(r['recipient'])} [{r['encoding']}, {r['segments']} segment(s)]: "
+        f"{r['text']}"
+    )
+
+
+def _rejected_line(r) -> str:
+    return f"order {r['ref']} rejected: {r['reason']}"
+
+
+async def follow_journey(server_url: str | None, since: float) -> None:
+    """Print what a newcomer should see: each producer SMS, and each order the catalog refused
+    (a product sold out), as it happens."""
+    feeds = [
+        (await connect(database_url_for("notifications", server_url)), SMS_SINCE, _sms_line),
+        (await connect(database_url_for("orders", server_url)), REJECTED_SINCE, _rejected_line),
+    ]
     seen: set = set()
     try:
         while True:
-            rows = await conn.fetch(
-                """SELECT message_id, recipient, encoding, segments, text FROM sms_messages
-                   WHERE created_at >= to_timestamp($1) ORDER BY created_at""",
-                since,
-            )
-            for r in rows:
-                if r["message_id"] not in seen:
-                    seen.add(r["message_id"])
-                    print(
-                        f"SMS to {mask_phone(r['recipient'])} [{r['encoding']}, "
-                        f"{r['segments']} segment(s)]: {r['text']}",
-                        flush=True,
-                    )
+            for conn, sql, line in feeds:
+                for r in await conn.fetch(sql, since):
+                    if (sql, r["id"]) not in seen:
+                        seen.add((sql, r["id"]))
+                        print(line(r), flush=True)
             await asyncio.sleep(1)
     finally:
-        await conn.close()
+        for conn, _, _ in feeds:
+            await conn.close()
 
 
 async def journey(
@@ -121,7 +137,7 @@ async def journey(
     base = f"http://127.0.0.1:{port_of('orders', env)}"
     await asyncio.gather(
         simulate(base, DEMO_SHOP, env["OVOP_DEMO_SHOP_SECRET"], interval_s=interval_s),
-        follow_sms(env.get("DATABASE_URL"), time.time() - 5),
+        follow_journey(env.get("DATABASE_URL"), time.time() - 5),
     )
 
 
