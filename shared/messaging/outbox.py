@@ -24,6 +24,11 @@ from shared.metrics import MESSAGES_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FA
 
 log = structlog.get_logger(__name__)
 
+# One relay pass at a time per database. Two replicas claiming batches side by side (SKIP
+# LOCKED) could publish one aggregate's later event before its earlier one; this lock keeps the
+# outbox's id order on the topic whatever the number of replicas.
+_RELAY_LOCK = 4242_0002
+
 Publish = Callable[[str, bytes, str, dict[str, str]], Awaitable[None]]
 
 
@@ -128,6 +133,8 @@ class OutboxRelay:
         error after recording what did get through."""
         error: Exception | None = None
         async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
+                return 0  # another replica is relaying this database: it keeps the order
             rows = await conn.fetch(
                 """SELECT id, topic, key, headers, body FROM outbox
                    WHERE sent_at IS NULL ORDER BY id

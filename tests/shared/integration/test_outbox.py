@@ -176,3 +176,32 @@ async def test_a_row_committed_while_the_relay_publishes_is_sent_without_waiting
 
 async def _sent(sent: list[str], expected: list[str]) -> bool:
     return sent == expected
+
+
+async def test_two_relays_on_one_database_publish_one_pass_at_a_time_in_outbox_order(db_pool):
+    """Replicas of a service share its outbox: a second relay must not overtake the first."""
+    first_in_flight = asyncio.Event()
+    release = asyncio.Event()
+    published: list[str] = []
+
+    async def slow(topic, body, key, headers):
+        first_in_flight.set()
+        await release.wait()
+        published.append(key)
+
+    async def fast(topic, body, key, headers):
+        published.append(key)
+
+    await enqueue_pings(db_pool, "test.replicas.v1", ["1", "2", "3"])
+    a = OutboxRelay(db_pool, slow, service="a", batch_size=1)
+    b = OutboxRelay(db_pool, fast, service="b", batch_size=1)
+    pass_a = asyncio.create_task(a.relay_once())
+    try:
+        await asyncio.wait_for(first_in_flight.wait(), 10)
+        assert await b.relay_once() == 0  # "1" is in flight in a: "2" must wait
+    finally:
+        release.set()
+    assert await pass_a == 1
+    while await b.relay_once():
+        pass
+    assert published == ["1", "2", "3"]
