@@ -6,9 +6,11 @@ server accepts requests, and stop after it has drained.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib.resources.abc import Traversable
 
 import asyncpg
@@ -19,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from shared.db.pool import create_pool, migrate
+from shared.db.retention import check_inbox_retention, prune_forever
 from shared.http import health_routes
 from shared.logging import configure_logging
 from shared.messaging.broker import build_broker
@@ -39,12 +42,15 @@ class Service:
     pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
+    _housekeeping: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
         return self.settings.service
 
     async def start(self) -> None:
+        inbox_keep = timedelta(days=self.settings.inbox_keep_days)
+        check_inbox_retention(inbox_keep)
         self.pool = await create_pool(self.settings.resolved_database_url(), max_size=10)
         async with self.pool.acquire() as conn:
             applied = await migrate(conn, self.name, self.migrations)
@@ -63,9 +69,20 @@ class Service:
                 poll_interval_s=self.settings.outbox_poll_interval_s,
             )
             await self.relay.start()
+        self._housekeeping = asyncio.create_task(
+            prune_forever(
+                self.pool,
+                outbox_keep=timedelta(days=self.settings.outbox_keep_days),
+                inbox_keep=inbox_keep,
+            ),
+            name=f"prune-{self.name}",
+        )
         log.info("service.started", port=self.settings.resolved_http_port())
 
     async def stop(self) -> None:
+        if self._housekeeping:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
         if self.broker:
             await self.broker.stop()  # waits up to graceful_timeout for handlers in flight
         if self.relay:

@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 1.0
     kafka_request_timeout_ms: int = 15000
     graceful_timeout_s: float = 20.0
+    outbox_keep_days: float = 7.0  # sent rows, kept for inspection
+    inbox_keep_days: float = 45.0  # must exceed every topic's retention (dead letters: 30 days)
 
     def resolved_database_url(self) -> str:
         return self.own_database_url or database_url_for(self.service, self.database_url)
