@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from services.orders import handlers
 from services.orders.adapters import postgres as db
-from services.orders.entrypoints.webhooks import shopify_webhook
+from services.orders.entrypoints.webhooks import receive_shopify_webhook
 from shared.contracts.events import RESERVATIONS, StockRejected, StockReserved
 from shared.http import require_admin
 from shared.messaging.consumer import Subscription
@@ -24,7 +24,7 @@ def routes(service: Service) -> list[Route]:
 
     async def webhook(request: Request) -> Response:
         assert service.pool is not None
-        return await shopify_webhook(service.pool)(request)
+        return await receive_shopify_webhook(request, service.pool)
 
     async def show_order(request: Request) -> Response:
         token = service.settings.admin_token

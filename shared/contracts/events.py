@@ -167,4 +167,3 @@ EVENTS: tuple[type[Event], ...] = (
     StockRejected,
     PickupScheduled,
 )
-EVENTS_BY_TYPE: dict[str, type[Event]] = {e.event_type: e for e in EVENTS}

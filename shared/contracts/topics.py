@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.contracts.events import EVENTS, ORDERS, PICKUPS, RESERVATIONS
+from shared.contracts.events import ORDERS, PICKUPS, RESERVATIONS
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,6 @@ class Topic:
     @property
     def dlq(self) -> str:
         return dead_letter_topic(self.name)
-
-    @property
-    def events(self) -> list[str]:
-        return [e.event_type for e in EVENTS if e.topic == self.name]
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -46,13 +46,3 @@ async def insert_shipment(
         lines,
     )
     return inserted is not None
-
-
-async def runs_with_shipments(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT r.run_id, r.hub_id, r.wave_id, r.village, r.window_start, r.window_end,
-                  count(s.*) AS shipments, coalesce(sum(s.weight_g), 0) AS weight_g
-           FROM pickup_runs r LEFT JOIN shipments s USING (run_id)
-           GROUP BY r.run_id ORDER BY r.window_start, r.run_id"""
-    )
-    return [dict(r) for r in rows]

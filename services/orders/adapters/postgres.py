@@ -147,7 +147,3 @@ async def status_history(conn: asyncpg.Connection, order_id: str) -> list[dict[s
         order_id,
     )
     return [dict(r) for r in rows]
-
-
-async def count_orders(conn: asyncpg.Connection) -> int:
-    return await conn.fetchval("SELECT count(*) FROM orders")

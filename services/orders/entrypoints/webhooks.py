@@ -42,21 +42,18 @@ async def read_capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> byt
     return bytes(body)
 
 
-def shopify_webhook(pool: asyncpg.Pool):
-    async def receive(request: Request) -> Response:
-        account = request.path_params["account"]
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(service="orders", channel="shopify", account=account)
-        try:
-            return await _receive(request, pool, account)
-        except Refused as refused:
-            REQUESTS_REJECTED.labels("orders", ENDPOINT, refused.reason).inc()
-            log.warning("webhook.refused", reason=refused.reason, detail=refused.detail)
-            return JSONResponse(
-                {"error": refused.reason, "detail": refused.detail}, status_code=refused.status
-            )
-
-    return receive
+async def receive_shopify_webhook(request: Request, pool: asyncpg.Pool) -> Response:
+    account = request.path_params["account"]
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(service="orders", channel="shopify", account=account)
+    try:
+        return await _receive(request, pool, account)
+    except Refused as refused:
+        REQUESTS_REJECTED.labels("orders", ENDPOINT, refused.reason).inc()
+        log.warning("webhook.refused", reason=refused.reason, detail=refused.detail)
+        return JSONResponse(
+            {"error": refused.reason, "detail": refused.detail}, status_code=refused.status
+        )
 
 
 async def _receive(request: Request, pool: asyncpg.Pool, account: str) -> Response:

@@ -42,17 +42,22 @@ async def test_a_redelivered_event_is_applied_once(kafka_bootstrap, counts_pool,
     await send(kafka_bootstrap, topic, [("k", dup), ("k", dup), ("k", sentinel)])
 
     settings = settings_for(unique("svc"), kafka_bootstrap, "unused")
-    broker = await start_consumer(settings, counts_pool, topic, handler)
-    try:
-        await eventually(lambda: _is_applied(counts_pool, "p2"))
-    finally:
-        await broker.stop()
+    await consume_until_applied(settings, counts_pool, topic, handler, "p2")
     assert await applied(counts_pool, "p1") == 1
     assert handler.attempts["p1"] == 1  # the second delivery never reached the handler
 
 
 async def _is_applied(pool, ping_id) -> bool:
     return (await applied(pool, ping_id)) is not None
+
+
+async def consume_until_applied(settings, pool, topic, handler, ping_id: str) -> None:
+    """Run the consumer until the ping's effect is in the database, then stop it."""
+    broker = await start_consumer(settings, pool, topic, handler)
+    try:
+        await eventually(lambda: _is_applied(pool, ping_id))
+    finally:
+        await broker.stop()
 
 
 async def test_a_poison_message_is_dead_lettered_with_its_reason_and_does_not_block(
@@ -64,11 +69,7 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_does_not_bl
     await send(kafka_bootstrap, topic, [("k", b"{not json"), ("k", after)])
 
     settings = settings_for(unique("svc"), kafka_bootstrap, "unused")
-    broker = await start_consumer(settings, counts_pool, topic, CountingHandler())
-    try:
-        await eventually(lambda: _is_applied(counts_pool, "after"))
-    finally:
-        await broker.stop()
+    await consume_until_applied(settings, counts_pool, topic, CountingHandler(), "after")
     [letter] = await list_dead_letters(kafka_bootstrap, [dlq])
     assert letter.body == "{not json"
     assert letter.headers["error_type"] == "PoisonMessage"
@@ -90,11 +91,7 @@ async def test_a_failing_handler_is_retried_a_bounded_number_of_times_then_dead_
     await send(kafka_bootstrap, topic, [("k", doomed), ("k", flaky)])
 
     settings = settings_for(unique("svc"), kafka_bootstrap, "unused", consumer_max_attempts=3)
-    broker = await start_consumer(settings, counts_pool, topic, handler)
-    try:
-        await eventually(lambda: _is_applied(counts_pool, "flaky"))
-    finally:
-        await broker.stop()
+    await consume_until_applied(settings, counts_pool, topic, handler, "flaky")
     assert handler.attempts == {"doomed": 3, "flaky": 3}
     assert await applied(counts_pool, "doomed") is None  # every failed attempt rolled back
     assert await applied(counts_pool, "flaky") == 1
@@ -146,13 +143,9 @@ async def test_a_handler_cut_off_by_shutdown_is_not_committed_and_runs_again_aft
     await broker.stop()
     assert await applied(counts_pool, "slow") is None
 
-    broker = await start_consumer(
-        settings_for(service, kafka_bootstrap, "unused"), counts_pool, topic, handler
+    await consume_until_applied(
+        settings_for(service, kafka_bootstrap, "unused"), counts_pool, topic, handler, "slow"
     )
-    try:
-        await eventually(lambda: _is_applied(counts_pool, "slow"))
-    finally:
-        await broker.stop()
     assert await applied(counts_pool, "slow") == 1
     assert handler.attempts["slow"] == 2
 
@@ -167,11 +160,7 @@ async def test_an_infrastructure_outage_pauses_the_partition_instead_of_dead_let
     ping = Ping(ping_id="outage", fail_times=5, outage=True)
     await send(kafka_bootstrap, topic, [("k", envelope(ping).to_bytes())])
     settings = settings_for(unique("svc"), kafka_bootstrap, "unused", consumer_max_attempts=3)
-    broker = await start_consumer(settings, counts_pool, topic, handler)
-    try:
-        await eventually(lambda: _is_applied(counts_pool, "outage"))
-    finally:
-        await broker.stop()
+    await consume_until_applied(settings, counts_pool, topic, handler, "outage")
     assert handler.attempts["outage"] == 6
     assert await applied(counts_pool, "outage") == 1
     assert await list_dead_letters(kafka_bootstrap, [dlq]) == []
