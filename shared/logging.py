@@ -38,6 +38,17 @@ def mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) ->
     return {k: _mask(v, k) for k, v in event_dict.items()}
 
 
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is now, so a redirected or replaced stdout (pytest's
+    capture, a supervisor) never leaves the loggers holding a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """structlog for our code; the standard library's records (uvicorn, aiokafka, FastStream) go
     through the same processors, so every line a service writes is JSON."""
@@ -51,7 +62,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         mask_personal_data,
         structlog.processors.JSONRenderer(ensure_ascii=False),
     ]
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(_CurrentStdout())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
@@ -64,7 +75,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     structlog.configure(
         processors=[*shared, *render],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.contracts.events import ORDERS, PICKUPS, RESERVATIONS
+from shared.contracts.parts import ORDERS, PICKUPS, RESERVATIONS, SHIPMENTS, STOCK, TRACKING
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,11 @@ def dead_letter_topic(topic: str) -> str:
 TOPICS: tuple[Topic, ...] = (
     Topic(ORDERS, partitions=6),
     Topic(RESERVATIONS, partitions=6),
+    Topic(STOCK, partitions=6),
     Topic(PICKUPS, partitions=6),
+    Topic(SHIPMENTS, partitions=6),
+    # Raw partner status updates in; logistics maps them onto logistics.shipment.v1.
+    Topic(TRACKING, partitions=6),
 )
 DLQ_PARTITIONS = 1
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000

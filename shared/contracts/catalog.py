@@ -1,0 +1,98 @@
+"""Events the catalog publishes: reservation outcomes (keyed by order id) and stock levels
+(keyed by SKU, on `catalog.stock.v1`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.envelope import Event
+from shared.contracts.parts import (
+    RESERVATIONS,
+    STOCK,
+    Contact,
+    Location,
+    Part,
+    ReservedLine,
+)
+
+
+class ProducerAllocation(Part):
+    """The part of an order one producer prepares."""
+
+    producer_id: str
+    contact: Contact
+    location: Location
+    lines: list[ReservedLine]
+
+
+class StockReserved(Event):
+    event_type: ClassVar[str] = "StockReserved"
+    topic: ClassVar[str] = RESERVATIONS
+
+    order_id: str
+    order_ref: str
+    allocations: list[ProducerAllocation]
+
+    def key(self) -> str:
+        return self.order_id
+
+
+class RejectedLine(Part):
+    sku: str
+    reason: Literal["unknown_sku", "insufficient_stock", "invalid_quantity"]
+    requested: int
+    available: int = 0
+
+
+class StockRejected(Event):
+    event_type: ClassVar[str] = "StockRejected"
+    topic: ClassVar[str] = RESERVATIONS
+
+    order_id: str
+    reason: str
+    lines: list[RejectedLine] = Field(default_factory=list)
+
+    def key(self) -> str:
+        return self.order_id
+
+
+class ChannelListingRef(Part):
+    channel: str
+    account: str
+    channel_sku: str
+
+
+class StockLevelChanged(Event):
+    """The latest stock figure of one SKU, coalesced under bursts; orders pushes `available`
+    to every listing."""
+
+    event_type: ClassVar[str] = "StockLevelChanged"
+    topic: ClassVar[str] = STOCK
+
+    sku: str
+    producer_id: str
+    on_hand: int
+    reserved: int
+    available: int
+    version: int  # the ledger position: a consumer ignores a level older than one it applied
+    listings: list[ChannelListingRef] = Field(default_factory=list)
+
+    def key(self) -> str:
+        return self.sku
+
+
+class LowStockDetected(Event):
+    event_type: ClassVar[str] = "LowStockDetected"
+    topic: ClassVar[str] = STOCK
+
+    sku: str
+    product_name: str
+    producer_id: str
+    contact: Contact
+    available: int
+    threshold: int
+
+    def key(self) -> str:
+        return self.sku

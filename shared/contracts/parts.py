@@ -1,0 +1,40 @@
+"""Value objects that several events share: where a producer is, and whom to tell."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ORDERS = "orders.order.v1"
+RESERVATIONS = "catalog.reservation.v1"
+STOCK = "catalog.stock.v1"
+PICKUPS = "logistics.pickup.v1"
+SHIPMENTS = "logistics.shipment.v1"
+TRACKING = "logistics.tracking.v1"
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Location(Part):
+    village: str
+    ward: str | None = None
+    district: str | None = None
+    province: str
+    country: str
+    lat: float
+    lon: float
+
+
+class Contact(Part):
+    name: str
+    phone: str
+    sms_language: str = "vi"
+    sms_diacritics: bool = False
+
+
+class ReservedLine(Part):
+    sku: str
+    name: str
+    quantity: int = Field(gt=0)
+    weight_g: int = Field(ge=0)
