@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from services.catalog.entrypoints.cli import catalog
+from services.logistics.entrypoints.cli import logistics
 from services.notifications.entrypoints.cli import sms
 from services.orders.entrypoints.cli import channels, orders
 from shared.messaging.cli import dlq
@@ -79,7 +81,7 @@ def simulate(orders_url: str, account: str, interval: float, count: int | None) 
     asyncio.run(run_simulator(base, account, secret, interval_s=interval, count=count))
 
 
-for group in (channels, orders, sms, dlq):
+for group in (catalog, channels, orders, logistics, sms, dlq):
     main.add_command(group)
 
 if __name__ == "__main__":
