@@ -11,6 +11,7 @@ from shared.contracts.envelope import Event
 from shared.contracts.parts import (
     RESERVATIONS,
     STOCK,
+    Address,
     Contact,
     Location,
     Part,
@@ -34,6 +35,10 @@ class StockReserved(Event):
     order_id: str
     order_ref: str
     allocations: list[ProducerAllocation]
+    # Carried through from OrderPlaced so logistics can label and collect without asking orders.
+    cod_amount: int = 0
+    currency: str | None = None
+    shipping_address: Address | None = None
 
     def key(self) -> str:
         return self.order_id

@@ -41,6 +41,7 @@ from shared.contracts.parts import (
     SHIPMENTS,
     STOCK,
     TRACKING,
+    Address,
     Contact,
     Location,
     ReservedLine,
@@ -64,6 +65,7 @@ EVENTS: tuple[type[Event], ...] = (
 
 __all__ = [
     "EVENTS",
+    "Address",
     "ORDERS",
     "PICKUPS",
     "RESERVATIONS",

@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.contracts.envelope import Event
-from shared.contracts.parts import ORDERS, Part
+from shared.contracts.parts import ORDERS, Address, Part
 
 
 class OrderLine(Part):
@@ -44,6 +44,7 @@ class OrderPlaced(Event):
     province: str | None = None
     placed_at: datetime
     buyer: Buyer | None = None
+    shipping_address: Address | None = None
 
     def key(self) -> str:
         return self.order_id

@@ -37,4 +37,20 @@ class ReservedLine(Part):
     sku: str
     name: str
     quantity: int = Field(gt=0)
-    weight_g: int = Field(ge=0)
+    weight_g: int = Field(ge=0)  # per unit
+    volume_ml: int | None = Field(default=None, ge=0)  # per unit
+    perishable: bool = False
+
+
+class Address(Part):
+    """Where a parcel goes (the buyer's shipping address)."""
+
+    recipient: str | None = None
+    phone: str | None = None  # E.164
+    line1: str | None = None
+    line2: str | None = None
+    ward: str | None = None
+    district: str | None = None
+    province: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    postal_code: str | None = None
