@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources.abc import Traversable
 
@@ -39,10 +39,15 @@ class Service:
     subscriptions: Sequence[Subscription] = ()
     routes: Callable[[Service], list[BaseRoute]] = lambda _: []
     run_relay: bool = True  # False where another process relays this database's outbox
+    # Periodic jobs (expiry sweeps, wave cut-offs, reminders): each runs as a task from start()
+    # to stop(), and is restarted if it crashes, so one bad pass never stops the job for good.
+    background: Sequence[Callable[[Service], Awaitable[None]]] = ()
+    job_restart_delay_s: float = 5.0
     pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
     _housekeeping: asyncio.Task[None] | None = None
+    _jobs: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -77,12 +82,29 @@ class Service:
             ),
             name=f"prune-{self.name}",
         )
+        self._jobs = [
+            asyncio.create_task(self._supervise(job), name=f"{self.name}-{_job_name(job)}")
+            for job in self.background
+        ]
         log.info("service.started", port=self.settings.resolved_http_port())
 
+    async def _supervise(self, job: Callable[[Service], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await job(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background.crashed", job=_job_name(job))
+                await asyncio.sleep(self.job_restart_delay_s)
+
     async def stop(self) -> None:
-        if self._housekeeping:
-            self._housekeeping.cancel()
-            await asyncio.gather(self._housekeeping, return_exceptions=True)
+        tasks = [*self._jobs, *([self._housekeeping] if self._housekeeping else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._jobs = []
         if self.broker:
             await self.broker.stop()  # waits up to graceful_timeout for handlers in flight
         if self.relay:
@@ -119,6 +141,10 @@ class Service:
             routes=[*health_routes(checks), *self.routes(self)],
             lifespan=lifespan,
         )
+
+
+def _job_name(job: Callable[..., object]) -> str:
+    return getattr(job, "__name__", type(job).__name__)
 
 
 def serve(service: Service) -> None:
