@@ -142,8 +142,8 @@ async def export_consumer_lag(service: _Service, interval_s: float | None = None
         topics=topics,
         request_timeout_ms=service.settings.kafka_request_timeout_ms,
     )
-    await monitor.start()
     try:
+        await monitor.start()
         while True:
             try:
                 await monitor.measure()
