@@ -427,6 +427,7 @@ def test_prometheus_scrapes_every_service(overlay, manifests):
     assert "release" in monitor["metadata"]["labels"], "kube-prometheus-stack selects by release"
     [endpoint] = monitor["spec"]["endpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    assert endpoint["honorLabels"] is True, "keep our `service` label, not the Service's name"
     for service in APP_SERVICES:
         svc = named(docs, "Service", f"ovop-{service}")
         assert selects(monitor["spec"]["selector"], svc["metadata"]["labels"]), service

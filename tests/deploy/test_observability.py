@@ -10,7 +10,9 @@ import re
 import promql_parser
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 
+import shared.metrics  # noqa: F401 - registers the shared metrics
 from shared.messaging.lag import CONSUMER_LAG
 from tests.deploy.deployfiles import ROOT
 
@@ -72,6 +74,27 @@ def planned_in_the_docs() -> set[str]:
     return set(re.findall(r"`(ovop_[a-z0-9_]+)", section))
 
 
+def planned_labels() -> dict[str, set[str]]:
+    """The labels docs/operations.md promises for each planned metric (its table's `{...}`)."""
+    text = DOCS.read_text().split("### Metrics the services add", 1)[1].split("\n## ", 1)[0]
+    out = {}
+    for name, cell in re.findall(r"^\| `(ovop_[a-z0-9_]+)` \| ([^|]*)\|", text, re.M):
+        labels = re.search(r"\{([^}]*)\}", cell)
+        out[name] = {lb.strip() for lb in labels.group(1).split(",")} if labels else set()
+    return out
+
+
+def exported_labels() -> dict[str, set[str]]:
+    """The label names of every metric the code registers (the default registry)."""
+    out = {}
+    for collector in list(REGISTRY._collector_to_names):
+        name = getattr(collector, "_name", "")
+        if name.startswith("ovop_"):
+            out[name] = set(collector._labelnames)
+            out[f"{name}_total"] = set(collector._labelnames)
+    return out
+
+
 def family(series: str) -> str:
     for suffix in SUFFIXES:
         if series.endswith(suffix):
@@ -108,6 +131,46 @@ def test_every_metric_queried_is_exported_or_planned():
         if not EXTERNAL.match(name) and name not in known and family(name) not in known
     }
     assert not unknown, f"neither exported by the code nor planned in docs/operations.md: {unknown}"
+
+
+# Labels Prometheus adds from the ServiceMonitor's target (honorLabels keeps ours on a clash).
+TARGET_LABELS = {"namespace", "pod", "job", "instance", "container", "endpoint"}
+
+
+def _label_errors(expr: str, labels_of: dict[str, set[str]]) -> list[str]:
+    errors: list[str] = []
+
+    def allowed(node) -> set[str] | None:
+        names = {family(n) for n in metric_names(node.prettify())}
+        known = [labels_of.get(n) for n in names]
+        if len(names) != 1 or known[0] is None:
+            return None  # several metrics (or a recording rule): not checked here
+        buckets = any(n.endswith("_bucket") for n in metric_names(node.prettify()))
+        return known[0] | TARGET_LABELS | ({"le"} if buckets else set())
+
+    def visit(node):
+        if isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None:
+            ok = allowed(node.expr)
+            if ok is not None and not set(node.modifier.labels) <= ok:
+                errors.append(f"by {set(node.modifier.labels) - ok} in {node.prettify()[:80]}")
+        if isinstance(node, promql_parser.VectorSelector):
+            ok = allowed(node)
+            used = {m.name for m in node.matchers.matchers} - {"__name__"}
+            if ok is not None and not used <= ok:
+                errors.append(f"{used - ok} on {node.name}")
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return errors
+
+
+def test_every_label_queried_is_one_the_metric_has():
+    labels_of = exported_labels() | planned_labels()
+    assert labels_of["ovop_consumer_lag"] == {"service", "group", "topic", "partition"}
+    assert labels_of["ovop_orders_received_total"] == {"channel", "account"}
+    exprs = [r["expr"] for r in rules()] + [e for _, e in dashboard_queries()]
+    errors = [err for expr in exprs for err in _label_errors(expr, labels_of)]
+    assert not errors, "\n".join(errors)
+    assert _label_errors("sum by (hub) (ovop_consumer_lag)", labels_of), "would catch a typo"
 
 
 def test_the_planned_metrics_are_not_already_exported_under_another_name():
