@@ -41,13 +41,21 @@ async def produce(bootstrap: str, topic: str, per_partition: dict[int, int]) -> 
         await producer.stop()
 
 
-async def commit(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
-    """What a consumer of `group` that has finished with these records commits."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+async def consume(bootstrap: str, group: str, counts: dict[TopicPartition, int]) -> None:
+    """A member of `group` reads `counts[tp]` records of each partition, then commits them."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
-        consumer.assign(list(offsets))
-        await consumer.commit({tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()})
+        consumer.assign(list(counts))
+        await consumer.seek_to_beginning(*counts)
+        read = dict.fromkeys(counts, 0)
+        while any(read[tp] < n for tp, n in counts.items()):
+            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
+                read[tp] += len(records)
+        # What the service's consumer does after its handler: commit where it got to.
+        await consumer.commit({tp: OffsetAndMetadata(n, "") for tp, n in counts.items()})
     finally:
         await consumer.stop()
 
@@ -67,7 +75,7 @@ async def test_lag_is_the_end_offset_minus_the_groups_committed_offset_per_parti
             TopicPartition(topic, 1): 4,
             TopicPartition(topic, 2): 0,
         }
-        await commit(
+        await consume(
             kafka_bootstrap, group, {TopicPartition(topic, 0): 7, TopicPartition(topic, 1): 4}
         )
         measured = await monitor.measure()
