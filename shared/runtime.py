@@ -26,6 +26,7 @@ from shared.http import health_routes
 from shared.logging import configure_logging
 from shared.messaging.broker import build_broker
 from shared.messaging.consumer import Consumer, Subscription
+from shared.messaging.lag import export_consumer_lag
 from shared.messaging.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 
@@ -84,7 +85,7 @@ class Service:
         )
         self._jobs = [
             asyncio.create_task(self._supervise(job), name=f"{self.name}-{_job_name(job)}")
-            for job in self.background
+            for job in (*self.background, export_consumer_lag)  # every service exports its lag
         ]
         log.info("service.started", port=self.settings.resolved_http_port())
 
