@@ -23,6 +23,12 @@ class LocalizedText(BaseModel):
     vi: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
+    def in_language(self, language: str) -> str:
+        """The text in `language`, else English (every text has both vi and en)."""
+        extra = self.model_extra or {}
+        text = getattr(self, language, None) if language in ("vi", "en") else extra.get(language)
+        return text if isinstance(text, str) and text else self.en
+
     @model_validator(mode="after")
     def _extras_are_languages(self) -> Self:
         for code, text in (self.model_extra or {}).items():
@@ -37,6 +43,15 @@ class ProductStory(_Frozen):
     origin: str = Field(min_length=1)
     materials: tuple[str, ...] = Field(min_length=1)
     process: tuple[str, ...] = Field(min_length=1, description="Production steps, in order.")
+    photos: tuple[str, ...] = Field(default=(), description="Absolute http(s) URLs.")
+
+    @field_validator("photos")
+    @classmethod
+    def _photos_are_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return value
 
 
 class Producer(_Frozen):
@@ -57,9 +72,12 @@ class Producer(_Frozen):
     sms_language: str = Field(min_length=2)
     # Unicode SMS holds 70 characters instead of 160: send unaccented Vietnamese unless asked.
     sms_diacritics: bool = False
-    programme: Programme
+    programme: Programme | None = Field(default=None, description="None: not (yet) certified.")
     stars: int | None = Field(default=None, description="Highest rating of its products.")
-    story: LocalizedText
+    certifications: tuple[str, ...] = Field(
+        default=(), description='E.g. "VietGAP", "EU PDO", "GI No. 00018", "JAS organic".'
+    )
+    story: LocalizedText | None = None
 
     @field_validator("phone")
     @classmethod
@@ -76,6 +94,10 @@ class Producer(_Frozen):
     @model_validator(mode="after")
     def _stars_match_programme(self) -> Self:
         # OCOP certifies 3 to 5 stars; OTOP ranks 1 to 5; Ōita's OVOP has no star scale.
+        if self.programme is None:
+            if self.stars is not None:
+                raise ValueError("stars need the programme that awarded them")
+            return self
         allowed = {"OCOP": range(3, 6), "OTOP": range(1, 6), "OVOP": range(0)}[self.programme]
         if self.stars is None and self.programme == "OCOP":
             raise ValueError("an OCOP producer needs its star rating (3-5)")
@@ -88,9 +110,14 @@ class Product(_Frozen):
     sku: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
     producer_id: str = Field(pattern=r"^PRD-[A-Z]{2}-\d{3}$")
     names: LocalizedText
+    descriptions: LocalizedText | None = None
     price: int = Field(ge=0, description="Integer minor units of `currency` (VND has none).")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217.")
     weight_g: int = Field(gt=0, description="Shipping weight, packaging included.")
     volume_ml: int | None = Field(default=None, gt=0)
     perishable: bool = False
-    story: ProductStory
+    shelf_life_days: int | None = Field(default=None, gt=0)
+    low_stock_threshold: int | None = Field(
+        default=None, ge=0, description="Alert the producer at or below this; else the default."
+    )
+    story: ProductStory | None = None
