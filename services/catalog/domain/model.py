@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Literal, Self
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ProducerKind = Literal["cooperative", "household", "enterprise"]
 Programme = Literal["OCOP", "OVOP", "OTOP"]
@@ -73,7 +80,9 @@ class Producer(_Frozen):
     # Unicode SMS holds 70 characters instead of 160: send unaccented Vietnamese unless asked.
     sms_diacritics: bool = False
     programme: Programme | None = Field(default=None, description="None: not (yet) certified.")
-    stars: int | None = Field(default=None, description="Highest rating of its products.")
+    stars: int | None = Field(
+        default=None, validate_default=True, description="Highest rating of its products."
+    )
     certifications: tuple[str, ...] = Field(
         default=(), description='E.g. "VietGAP", "EU PDO", "GI No. 00018", "JAS organic".'
     )
@@ -91,19 +100,23 @@ class Producer(_Frozen):
             raise ValueError(f"not a valid E.164 phone number: {value!r}")
         return value
 
-    @model_validator(mode="after")
-    def _stars_match_programme(self) -> Self:
+    @field_validator("stars")
+    @classmethod
+    def _stars_match_programme(cls, stars: int | None, info: ValidationInfo) -> int | None:
         # OCOP certifies 3 to 5 stars; OTOP ranks 1 to 5; Ōita's OVOP has no star scale.
-        if self.programme is None:
-            if self.stars is not None:
+        if "programme" not in info.data:  # the programme itself is invalid: reported there
+            return stars
+        programme = info.data["programme"]
+        if programme is None:
+            if stars is not None:
                 raise ValueError("stars need the programme that awarded them")
-            return self
-        allowed = {"OCOP": range(3, 6), "OTOP": range(1, 6), "OVOP": range(0)}[self.programme]
-        if self.stars is None and self.programme == "OCOP":
+            return stars
+        allowed = {"OCOP": range(3, 6), "OTOP": range(1, 6), "OVOP": range(0)}[programme]
+        if stars is None and programme == "OCOP":
             raise ValueError("an OCOP producer needs its star rating (3-5)")
-        if self.stars is not None and self.stars not in allowed:
-            raise ValueError(f"{self.stars} stars is not a {self.programme} rating")
-        return self
+        if stars is not None and stars not in allowed:
+            raise ValueError(f"{stars} stars is not a {programme} rating")
+        return stars
 
 
 class Product(_Frozen):
