@@ -34,9 +34,9 @@ def build(
 
     async def publish_stock_events(service: Service) -> None:
         while True:
-            assert service.pool is not None
-            await publish_stock_changes(service, options)
-            await asyncio.sleep(options.stock_events_interval_s)
+            # A full batch means more SKUs are waiting: take them now rather than next interval.
+            if await publish_stock_changes(service, options) < options.stock_events_batch:
+                await asyncio.sleep(options.stock_events_interval_s)
 
     return Service(
         settings=settings or load_settings("catalog"),

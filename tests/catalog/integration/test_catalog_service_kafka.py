@@ -103,17 +103,24 @@ async def test_the_service_reserves_the_last_ten_units_for_exactly_ten_of_fifty_
         return event.key(), env.to_bytes()
 
     orders = [placed(n, sku) for n in range(50)]
+    unknown = placed(99, "XX-NOT-LISTED")  # its channel SKU maps to nothing we sell
     await service.start()
     try:
-        await send(kafka_bootstrap, orders_topic, [record(o) for o in orders])
+        await send(kafka_bootstrap, orders_topic, [record(o) for o in [*orders, unknown]])
 
         async def all_decided() -> bool:
             kinds = [k for k, _ in await outbox(url)]
-            return kinds.count("StockReserved") + kinds.count("StockRejected") == 50
+            return kinds.count("StockReserved") + kinds.count("StockRejected") == 51
 
         await eventually(all_decided, timeout=60)
         reserved = [p for k, p in await outbox(url) if k == "StockReserved"]
-        assert len(reserved) == 10
+        rejected = {p["order_id"]: p for k, p in await outbox(url) if k == "StockRejected"}
+        assert len(reserved) == 10 and len(rejected) == 41
+        assert rejected[unknown.order_id]["lines"][0]["reason"] == "unknown_sku"
+        assert rejected[unknown.order_id]["reason"].startswith("unknown_sku: ")
+        assert {r["lines"][0]["reason"] for o, r in rejected.items() if o != unknown.order_id} == {
+            "insufficient_stock"
+        }
         winner = reserved[0]
         [allocation] = winner["allocations"]
         assert allocation["lines"][0]["volume_ml"] == 360 and winner["cod_amount"] == 450_000
