@@ -194,18 +194,23 @@ async def reserve_for_order(
            ORDER BY sku FOR UPDATE""",
         skus,
     )
+    # Every product gets its stock row when it is created (upsert_product), so the stock rows
+    # are also the known SKUs: one round trip fewer on the hot path.
     levels = {r["sku"]: StockLevel(on_hand=r["on_hand"], reserved=r["reserved"]) for r in rows}
-    known = {
-        r["sku"]
-        for r in await conn.fetch("SELECT sku FROM products WHERE sku = ANY($1::text[])", skus)
-    }
-    decision = plan_reservation(lines, levels, known)
+    decision = plan_reservation(lines, levels, levels.keys())
     if isinstance(decision, Reserved):
-        await _append(conn, [(sku, 0, qty) for sku, qty in decision.lines], "RESERVE", order_id)
-        await conn.executemany(
-            """INSERT INTO reservations (order_id, sku, quantity, status)
-               VALUES ($1, $2, $3, 'RESERVED')""",
-            [(order_id, sku, qty) for sku, qty in decision.lines],
+        # The ledger rows and the reservations in one statement (the trigger moves the stock).
+        await conn.execute(
+            """WITH lines AS (SELECT * FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)),
+                    booked AS (
+                        INSERT INTO stock_ledger (sku, delta_on_hand, delta_reserved, reason,
+                                                  order_id)
+                        SELECT sku, 0, quantity, 'RESERVE', $1 FROM lines ORDER BY sku)
+               INSERT INTO reservations (order_id, sku, quantity, status)
+               SELECT $1, sku, quantity, 'RESERVED' FROM lines""",
+            order_id,
+            [sku for sku, _ in decision.lines],
+            [qty for _, qty in decision.lines],
         )
     return decision
 
