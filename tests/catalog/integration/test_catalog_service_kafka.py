@@ -12,7 +12,12 @@ import asyncpg
 import pytest
 
 from services.catalog import bootstrap
-from services.catalog.adapters.postgres import upsert_listing, upsert_producer, upsert_product
+from services.catalog.adapters.postgres import (
+    reserve_for_order,
+    upsert_listing,
+    upsert_producer,
+    upsert_product,
+)
 from services.catalog.domain import LocalizedText, Product
 from services.catalog.settings import CatalogSettings
 from shared.contracts.envelope import Envelope, Event
@@ -160,5 +165,44 @@ async def test_the_service_reserves_the_last_ten_units_for_exactly_ten_of_fifty_
         assert await conn.fetchval(
             "SELECT count(*) FROM reservations WHERE status = 'CONFIRMED'"
         ) == 1
+    finally:
+        await conn.close()
+
+
+async def test_the_service_releases_reservations_past_their_ttl_on_its_own(
+    kafka_bootstrap, make_database
+) -> None:
+    url = await make_database("catalog", bootstrap.MIGRATIONS)
+    sku = "TS-TTL-1"
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            await upsert_producer(conn, TEST_PRODUCER)
+            await upsert_product(conn, product(sku), 5)
+            await reserve_for_order(conn, "phone:ttl-1", [(sku, 2)])
+    finally:
+        await conn.close()
+    options = CatalogSettings(reservation_ttl_s=0.5, expiry_interval_s=0.1)
+    service = bootstrap.build(settings_for("catalog", kafka_bootstrap, url), options)
+    service.subscriptions, service.run_relay = [], False
+
+    async def released() -> bool:
+        conn = await connect(url)
+        try:
+            return await conn.fetchval("SELECT reserved FROM stock_items WHERE sku = $1", sku) == 0
+        finally:
+            await conn.close()
+
+    assert not await released()
+    await service.start()
+    try:
+        await eventually(released, timeout=20)
+    finally:
+        await service.stop()
+    conn = await connect(url)
+    try:
+        assert await conn.fetchval(
+            "SELECT status FROM reservations WHERE order_id = 'phone:ttl-1'"
+        ) == "RELEASED"
     finally:
         await conn.close()
