@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from services.catalog import metrics
 from services.catalog.adapters import postgres as db
-from services.catalog.domain import AdjustmentError
+from services.catalog.domain import AdjustmentError, Product
 from services.catalog.domain.intake import (
     FieldError,
     IntakeError,
@@ -126,7 +126,9 @@ async def producer(request: Request, conn: asyncpg.Connection) -> Response:
     return JSONResponse(found.model_dump(mode="json"))
 
 
-async def _save_product(conn: asyncpg.Connection, body: dict[str, Any], *, create: bool):
+async def _save_product(
+    conn: asyncpg.Connection, body: dict[str, Any], *, create: bool
+) -> Product:
     stock = stock_from(body.pop("stock", 0))
     p = product_from(body)
     exists = bool(await db.existing_skus(conn, [p.sku]))
