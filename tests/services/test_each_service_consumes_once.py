@@ -16,6 +16,7 @@ import pytest
 
 from services.catalog import bootstrap as catalog
 from services.catalog.adapters.postgres import load_demo
+from services.catalog.settings import CatalogSettings
 from services.logistics import bootstrap as logistics
 from services.notifications import bootstrap as notifications
 from services.orders import bootstrap as orders
@@ -68,6 +69,14 @@ async def _seed_orders(conn: asyncpg.Connection) -> None:
     await accept_order(conn, ORDER, delivery_id="d1", topic="orders/create", raw_body=b"{}")
 
 
+def _catalog_orders_consumer(settings=None):
+    """The catalog's OrderPlaced consumer alone (its other subscription would share the test's
+    topic), without its periodic jobs, so the outbox holds only what the handler produced."""
+    service = catalog.build(settings, catalog=CatalogSettings(jobs=False))
+    service.subscriptions = [s for s in service.subscriptions if OrderPlaced in s.handlers]
+    return service
+
+
 async def _no_seed(conn: asyncpg.Connection) -> None:
     return None
 
@@ -85,7 +94,7 @@ class Case:
 CASES = [
     Case(
         "catalog",
-        catalog.build,
+        _catalog_orders_consumer,
         _seed_catalog,
         OrderPlaced(
             order_id=ORDER.order_id,

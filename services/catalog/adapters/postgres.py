@@ -9,7 +9,9 @@ Stock moves only by appending to `stock_ledger`; a trigger applies each row to `
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from importlib import resources
 from typing import TypeVar
 
@@ -17,6 +19,7 @@ import asyncpg
 
 from services.catalog.domain import (
     Decision,
+    Held,
     LineProblem,
     Problem,
     Producer,
@@ -24,13 +27,15 @@ from services.catalog.domain import (
     Rejected,
     Reserved,
     StockLevel,
+    adjustment_delta,
+    plan_release,
     plan_reservation,
 )
 
 M = TypeVar("M", Producer, Product)
 # Columns that hold a nested model as jsonb (shared.db.pool's codec turns them into dicts),
 # and the tables that keep an updated_at.
-_JSON = ("names", "story")
+_JSON = ("names", "descriptions", "story")
 _TOUCHED = ("producers", "products")
 
 
@@ -72,6 +77,67 @@ async def load_demo(conn: asyncpg.Connection) -> dict[str, int]:
     for row in listings:
         await upsert_listing(conn, row["channel"], row["account"], row["channel_sku"], row["sku"])
     return {"producers": len(producers), "products": len(products), "listings": len(listings)}
+
+
+async def get_producer(conn: asyncpg.Connection, producer_id: str) -> Producer | None:
+    row = await conn.fetchrow("SELECT * FROM producers WHERE producer_id = $1", producer_id)
+    return _model(Producer, row) if row else None
+
+
+async def existing_producer_ids(conn: asyncpg.Connection, ids: Iterable[str]) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT producer_id FROM producers WHERE producer_id = ANY($1::text[])", list(ids)
+    )
+    return {r["producer_id"] for r in rows}
+
+
+async def existing_skus(conn: asyncpg.Connection, skus: Iterable[str]) -> set[str]:
+    rows = await conn.fetch("SELECT sku FROM products WHERE sku = ANY($1::text[])", list(skus))
+    return {r["sku"] for r in rows}
+
+
+async def listed_skus(
+    conn: asyncpg.Connection, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """The SKU each (channel, account, channel_sku) already maps to, for those that exist."""
+    keys = list(keys)
+    rows = await conn.fetch(
+        """SELECT l.channel, l.account, l.channel_sku, l.sku FROM channel_listings l
+           JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(channel, account, channel_sku)
+             USING (channel, account, channel_sku)""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+    )
+    return {(r["channel"], r["account"], r["channel_sku"]): r["sku"] for r in rows}
+
+
+async def delete_listing(
+    conn: asyncpg.Connection, channel: str, account: str, channel_sku: str
+) -> bool:
+    deleted = await conn.fetchval(
+        """DELETE FROM channel_listings WHERE channel = $1 AND account = $2 AND channel_sku = $3
+           RETURNING true""",
+        channel,
+        account,
+        channel_sku,
+    )
+    return bool(deleted)
+
+
+async def stock_detail(conn: asyncpg.Connection, sku: str) -> dict[str, object] | None:
+    """The SKU's stock figures and its latest ledger rows, for operators."""
+    row = await conn.fetchrow(
+        "SELECT on_hand, reserved, available, version FROM stock_items WHERE sku = $1", sku
+    )
+    if row is None:
+        return None
+    ledger = await conn.fetch(
+        """SELECT id, delta_on_hand, delta_reserved, reason, order_id, note, created_at
+           FROM stock_ledger WHERE sku = $1 ORDER BY id DESC LIMIT 20""",
+        sku,
+    )
+    return {**dict(row), "ledger": [dict(r) for r in ledger]}
 
 
 async def get_producers_for_skus(
@@ -128,44 +194,193 @@ async def reserve_for_order(
            ORDER BY sku FOR UPDATE""",
         skus,
     )
+    # Every product gets its stock row when it is created (upsert_product), so the stock rows
+    # are also the known SKUs: one round trip fewer on the hot path.
     levels = {r["sku"]: StockLevel(on_hand=r["on_hand"], reserved=r["reserved"]) for r in rows}
-    known = {
-        r["sku"]
-        for r in await conn.fetch("SELECT sku FROM products WHERE sku = ANY($1::text[])", skus)
-    }
-    decision = plan_reservation(lines, levels, known)
+    decision = plan_reservation(lines, levels, levels.keys())
     if isinstance(decision, Reserved):
-        await _append(conn, [(sku, 0, qty) for sku, qty in decision.lines], "RESERVE", order_id)
-        await conn.executemany(
-            """INSERT INTO reservations (order_id, sku, quantity, status)
-               VALUES ($1, $2, $3, 'RESERVED')""",
-            [(order_id, sku, qty) for sku, qty in decision.lines],
+        # The ledger rows and the reservations in one statement (the trigger moves the stock).
+        await conn.execute(
+            """WITH lines AS (SELECT * FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)),
+                    booked AS (
+                        INSERT INTO stock_ledger (sku, delta_on_hand, delta_reserved, reason,
+                                                  order_id)
+                        SELECT sku, 0, quantity, 'RESERVE', $1 FROM lines ORDER BY sku)
+               INSERT INTO reservations (order_id, sku, quantity, status)
+               SELECT $1, sku, quantity, 'RESERVED' FROM lines""",
+            order_id,
+            [sku for sku, _ in decision.lines],
+            [qty for _, qty in decision.lines],
         )
     return decision
 
 
-async def release_for_order(conn: asyncpg.Connection, order_id: str) -> list[tuple[str, int]]:
-    """Releases the order's RESERVED lines and returns them; empty when nothing is left."""
+async def held_for_order(conn: asyncpg.Connection, order_id: str) -> list[Held]:
+    """The order's reservations still held (status RESERVED), by SKU."""
+    rows = await conn.fetch(
+        """SELECT sku, quantity, released FROM reservations
+           WHERE order_id = $1 AND status = 'RESERVED' ORDER BY sku""",
+        order_id,
+    )
+    return [Held(sku=r["sku"], quantity=r["quantity"], released=r["released"]) for r in rows]
+
+
+async def map_cancelled_skus(
+    conn: asyncpg.Connection, order_id: str, skus: Sequence[str]
+) -> dict[str, str]:
+    """Maps cancelled lines that name a channel SKU to the SKU the order holds (a channel may
+    cancel by its own SKU); SKUs that are already ours are left out."""
+    held = {h.sku for h in await held_for_order(conn, order_id)}
+    unknown = [sku for sku in skus if sku not in held]
+    if not unknown or not held:
+        return {}
+    rows = await conn.fetch(
+        """SELECT channel_sku, sku FROM channel_listings
+           WHERE channel_sku = ANY($1::text[]) AND sku = ANY($2::text[])""",
+        unknown,
+        sorted(held),
+    )
+    return {r["channel_sku"]: r["sku"] for r in rows}
+
+
+async def release_for_order(
+    conn: asyncpg.Connection,
+    order_id: str,
+    lines: Sequence[tuple[str, int]] | None = None,
+    *,
+    reason: str = "RELEASE",
+) -> list[tuple[str, int]]:
+    """Releases the order's held stock (all of it, or the cancelled `lines`) and returns what it
+    released; empty when nothing is held any more, so a replay changes nothing."""
+    await _lock_order(conn, order_id)
+    plan = plan_release(await held_for_order(conn, order_id), lines)
+    if not plan:
+        return []
+    await _lock_stock(conn, [sku for sku, _ in plan])
+    await _append(conn, [(sku, 0, -qty) for sku, qty in plan], reason, order_id)
+    await conn.executemany(
+        """UPDATE reservations
+              SET released = released + $3, updated_at = now(),
+                  status = CASE WHEN released + $3 = quantity THEN 'RELEASED' ELSE status END
+            WHERE order_id = $1 AND sku = $2""",
+        [(order_id, sku, qty) for sku, qty in plan],
+    )
+    return list(plan)
+
+
+async def confirm_for_pickup(
+    conn: asyncpg.Connection, order_id: str, producer_id: str
+) -> list[tuple[str, int]]:
+    """The courier took the producer's parcel: its held units leave the shelf (on hand and
+    reserved both drop). Returns what it confirmed; empty on a replay."""
     await _lock_order(conn, order_id)
     rows = await conn.fetch(
-        """SELECT sku, quantity FROM reservations WHERE order_id = $1 AND status = 'RESERVED'
-           ORDER BY sku""",
+        """SELECT r.sku, r.quantity - r.released AS quantity
+             FROM reservations r JOIN products p USING (sku)
+            WHERE r.order_id = $1 AND p.producer_id = $2 AND r.status = 'RESERVED'
+            ORDER BY r.sku""",
         order_id,
+        producer_id,
     )
-    released = [(r["sku"], r["quantity"]) for r in rows]
-    if not released:
+    confirmed = [(r["sku"], r["quantity"]) for r in rows]
+    if not confirmed:
         return []
-    await conn.execute(  # same lock order as reserve_for_order
-        "SELECT 1 FROM stock_items WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE",
-        [sku for sku, _ in released],
-    )
-    await _append(conn, [(sku, 0, -qty) for sku, qty in released], "RELEASE", order_id)
+    await _lock_stock(conn, [sku for sku, _ in confirmed])
+    await _append(conn, [(sku, -qty, -qty) for sku, qty in confirmed], "CONFIRM", order_id)
     await conn.execute(
-        """UPDATE reservations SET status = 'RELEASED', updated_at = now()
-           WHERE order_id = $1 AND status = 'RESERVED'""",
+        """UPDATE reservations SET status = 'CONFIRMED', updated_at = now()
+           WHERE order_id = $1 AND sku = ANY($2::text[])""",
         order_id,
+        [sku for sku, _ in confirmed],
     )
-    return released
+    return confirmed
+
+
+async def orders_held_since(
+    conn: asyncpg.Connection, older_than: timedelta, limit: int
+) -> list[str]:
+    """Orders with a reservation still held that was made more than `older_than` ago."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT order_id FROM reservations
+           WHERE status = 'RESERVED' AND created_at < now() - $1::interval
+           ORDER BY order_id LIMIT $2""",
+        older_than,
+        limit,
+    )
+    return [r["order_id"] for r in rows]
+
+
+async def adjust_stock(
+    conn: asyncpg.Connection,
+    sku: str,
+    *,
+    delta: int | None = None,
+    on_hand: int | None = None,
+    note: str | None = None,
+) -> StockLevel | None:
+    """Books a stock adjustment (a `delta`, or a counted `on_hand`); None for an unknown SKU.
+    Raises AdjustmentError when the change would eat into reserved units."""
+    row = await conn.fetchrow(
+        "SELECT on_hand, reserved FROM stock_items WHERE sku = $1 FOR UPDATE", sku
+    )
+    if row is None:
+        return None
+    level = StockLevel(on_hand=row["on_hand"], reserved=row["reserved"])
+    change = adjustment_delta(level, delta=delta, on_hand=on_hand)
+    await _append(conn, [(sku, change, 0)], "ADJUST", None, note)
+    return StockLevel(on_hand=level.on_hand + change, reserved=level.reserved)
+
+
+async def drain_stock_changes(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Takes up to `limit` SKUs whose stock changed and returns their current figures.
+
+    Each SKU comes once however many ledger rows marked it; rows being marked by transactions
+    still open are skipped (SKIP LOCKED) and come in a later pass with their final figure.
+    """
+    return await conn.fetch(
+        """WITH picked AS (
+               SELECT sku FROM stock_dirty ORDER BY since, sku LIMIT $1 FOR UPDATE SKIP LOCKED
+           ), gone AS (
+               DELETE FROM stock_dirty d USING picked WHERE d.sku = picked.sku
+               RETURNING d.sku, d.changes
+           )
+           SELECT g.sku, g.changes, i.on_hand, i.reserved, i.available, i.version,
+                  p.producer_id, p.low_stock_threshold, (a.sku IS NOT NULL) AS alerted
+             FROM gone g JOIN stock_items i USING (sku) JOIN products p USING (sku)
+             LEFT JOIN low_stock_alerts a USING (sku)
+            ORDER BY g.sku""",
+        limit,
+    )
+
+
+async def listings_for_skus(
+    conn: asyncpg.Connection, skus: Iterable[str]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Each SKU's channel listings as (channel, account, channel_sku)."""
+    rows = await conn.fetch(
+        """SELECT sku, channel, account, channel_sku FROM channel_listings
+           WHERE sku = ANY($1::text[]) ORDER BY sku, channel, account, channel_sku""",
+        list(skus),
+    )
+    result: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for r in rows:
+        result[r["sku"]].append((r["channel"], r["account"], r["channel_sku"]))
+    return result
+
+
+async def set_low_stock_alert(
+    conn: asyncpg.Connection, sku: str, alerted: bool, available: int = 0, threshold: int = 0
+) -> None:
+    if alerted:
+        await conn.execute(
+            """INSERT INTO low_stock_alerts (sku, available, threshold) VALUES ($1, $2, $3)
+               ON CONFLICT (sku) DO NOTHING""",
+            sku,
+            available,
+            threshold,
+        )
+    else:
+        await conn.execute("DELETE FROM low_stock_alerts WHERE sku = $1", sku)
 
 
 async def stock_level(conn: asyncpg.Connection, sku: str) -> StockLevel | None:
@@ -180,16 +395,28 @@ async def _lock_order(conn: asyncpg.Connection, order_id: str) -> None:
     )
 
 
+async def _lock_stock(conn: asyncpg.Connection, skus: Sequence[str]) -> None:
+    # Always in SKU order, the order reserve_for_order uses, so no two callers deadlock.
+    await conn.execute(
+        "SELECT 1 FROM stock_items WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE",
+        sorted(skus),
+    )
+
+
 async def _append(
     conn: asyncpg.Connection,
     deltas: Sequence[tuple[str, int, int]],
     reason: str,
     order_id: str | None,
+    note: str | None = None,
 ) -> None:
     await conn.executemany(
-        """INSERT INTO stock_ledger (sku, delta_on_hand, delta_reserved, reason, order_id)
-           VALUES ($1, $2, $3, $4, $5)""",
-        [(sku, d_on_hand, d_reserved, reason, order_id) for sku, d_on_hand, d_reserved in deltas],
+        """INSERT INTO stock_ledger (sku, delta_on_hand, delta_reserved, reason, order_id, note)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        [
+            (sku, d_on_hand, d_reserved, reason, order_id, note)
+            for sku, d_on_hand, d_reserved in deltas
+        ],
     )
 
 
@@ -227,10 +454,12 @@ async def _upsert(
 def _row(model: Producer | Product) -> dict[str, object]:
     row = model.model_dump()
     for field in _JSON:
+        value = getattr(model, field, None)
         if field in row:
-            row[field] = getattr(model, field).model_dump(mode="json")
-    if "languages" in row:
-        row["languages"] = list(row["languages"])
+            row[field] = value.model_dump(mode="json") if value is not None else None
+    for field in ("languages", "certifications"):
+        if field in row:
+            row[field] = list(row[field])
     return row
 
 

@@ -1,5 +1,14 @@
 """The catalog's pure domain: producers, products, stock and reservation decisions. No I/O."""
 
+from .inventory import (
+    AdjustmentError,
+    Held,
+    LowStock,
+    adjustment_delta,
+    low_stock_transition,
+    plan_release,
+    thresholds,
+)
 from .model import LocalizedText, Producer, ProducerKind, Product, ProductStory, Programme
 from .stock import (
     Decision,
@@ -12,6 +21,13 @@ from .stock import (
 )
 
 __all__ = [
+    "AdjustmentError",
+    "Held",
+    "LowStock",
+    "adjustment_delta",
+    "low_stock_transition",
+    "plan_release",
+    "thresholds",
     "Decision",
     "LineProblem",
     "LocalizedText",

@@ -33,7 +33,8 @@ async def loaded(catalog_pool: asyncpg.Pool) -> dict[str, int]:
 async def test_demo_loads_every_producer_product_and_listing_with_its_stock(
     catalog_pool: asyncpg.Pool, loaded: dict[str, int]
 ) -> None:
-    assert loaded == {"producers": 12, "products": 12, "listings": 12}
+    assert loaded == {name: len(demo(name)) for name in ("producers", "products", "listings")}
+    assert loaded["producers"] >= 30
     async with catalog_pool.acquire() as conn:
         for row in demo("products"):
             assert await stock_level(conn, row["sku"]) == StockLevel(

@@ -14,6 +14,8 @@ BOUNDS = {
     "VN": (8.1, 23.4, 102.1, 109.5),
     "JP": (24.0, 46.0, 122.0, 146.0),
     "TH": (5.6, 20.5, 97.3, 105.7),
+    "ID": (-11.0, 6.1, 95.0, 141.0),
+    "PH": (4.5, 21.2, 116.9, 126.7),
 }
 
 
@@ -74,4 +76,25 @@ def test_the_promised_products_are_there() -> None:
     honey, sauce = by_sku["HG-HONEY-500"], by_sku["PQ-FISHSAUCE-500"]
     assert "bạc hà" in honey.names.vi and producers[honey.producer_id].ward == "Xã Mèo Vạc"
     assert "Phú Quốc" in sauce.names.vi and producers[sauce.producer_id].province == "An Giang"
-    assert {p.country for p in PRODUCERS} == {"VN", "JP", "TH"}
+    assert {p.country for p in PRODUCERS} == {"VN", "JP", "TH", "ID", "PH"}
+
+
+def test_at_least_thirty_producers_in_six_vietnamese_provinces_and_four_other_countries() -> None:
+    assert len(PRODUCERS) >= 30
+    assert len({p.province for p in PRODUCERS if p.country == "VN"}) >= 6
+    assert {p.province for p in PRODUCERS if p.country == "JP"} == {"Ōita"}
+    for country in ("TH", "ID", "PH"):
+        assert sum(p.country == country for p in PRODUCERS) >= 2
+
+
+def test_every_story_is_told_in_vietnamese_and_english() -> None:
+    assert all(p.story and p.story.vi and p.story.en for p in PRODUCERS)
+    assert all(p.story and p.story.origin and p.story.process for p in PRODUCTS)
+    assert all(p.names.vi and p.names.en for p in PRODUCTS)
+
+
+def test_the_skus_the_simulator_and_the_journey_use_are_still_there() -> None:
+    skus = {p.sku for p in PRODUCTS}
+    assert {"HG-HONEY-500", "PQ-FISHSAUCE-500", "CP-ORANGE-3KG", "OI-KABOSU-300"} <= skus
+    honey = next(r for r in LISTINGS if r["sku"] == "HG-HONEY-500")
+    assert honey["channel_sku"] == "SHOP-HG-HONEY-500"

@@ -1,0 +1,226 @@
+"""The catalog's admin API (bearer token): producers, products, listings and stock adjustments.
+
+Bad input answers 4xx with every problem as `{"field", "message"}` and changes nothing:
+422 for a body that is not valid, 404 for an unknown path id, 409 for a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.catalog import metrics
+from services.catalog.adapters import postgres as db
+from services.catalog.domain import AdjustmentError, Product
+from services.catalog.domain.intake import (
+    FieldError,
+    IntakeError,
+    listing_from,
+    producer_from,
+    product_from,
+    stock_from,
+)
+from shared.http import require_admin
+from shared.runtime import Service
+
+Endpoint = Callable[[Request, asyncpg.Connection], Awaitable[Response]]
+MAX_BODY = 256 * 1024
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str, errors: list[FieldError]) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.errors = status, reason, errors
+
+
+def refuse(status: int, reason: str, field: str, message: str) -> Refused:
+    return Refused(status, reason, [FieldError(field=field, message=message)])
+
+
+def admin_routes(service: Service) -> list[Route]:
+    def guarded(name: str, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            token = service.settings.admin_token
+            denied = require_admin(request, token.get_secret_value() if token else None)
+            if denied:
+                metrics.ADMIN_REJECTED.labels(name, "unauthorised").inc()
+                return denied
+            assert service.pool is not None
+            try:
+                async with service.pool.acquire() as conn, conn.transaction():
+                    return await endpoint(request, conn)
+            except IntakeError as exc:
+                refused = Refused(422, "invalid", exc.errors)
+            except Refused as exc:
+                refused = exc
+            metrics.ADMIN_REJECTED.labels(name, refused.reason).inc()
+            errors = [e.model_dump() for e in refused.errors]
+            return JSONResponse({"error": refused.reason, "errors": errors}, refused.status)
+
+        return handle
+
+    return [
+        Route("/admin/producers", guarded("producers", create_producer), methods=["POST"]),
+        Route(
+            "/admin/producers/{producer_id}",
+            guarded("producers", producer),
+            methods=["GET", "PUT"],
+        ),
+        Route("/admin/products", guarded("products", create_product), methods=["POST"]),
+        Route("/admin/products/{sku}", guarded("products", product), methods=["GET", "PUT"]),
+        Route("/admin/listings", guarded("listings", create_listing), methods=["POST"]),
+        Route(
+            "/admin/listings/{channel}/{account}/{channel_sku}",
+            guarded("listings", remove_listing),
+            methods=["DELETE"],
+        ),
+        Route("/admin/stock/{sku}", guarded("stock", show_stock), methods=["GET"]),
+        Route(
+            "/admin/stock/{sku}/adjustments", guarded("stock", adjust_stock), methods=["POST"]
+        ),
+    ]
+
+
+async def body_of(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise refuse(413, "too_large", "body", f"over {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise refuse(400, "malformed_json", "body", f"not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise refuse(422, "invalid", "body", "must be a JSON object")
+    return body
+
+
+def same_id(body: dict[str, Any], field: str, value: str) -> dict[str, Any]:
+    if body.setdefault(field, value) != value:
+        raise refuse(422, "invalid", field, f"{body[field]!r} differs from the path's {value!r}")
+    return body
+
+
+async def create_producer(request: Request, conn: asyncpg.Connection) -> Response:
+    p = producer_from(await body_of(request))
+    if await db.get_producer(conn, p.producer_id):
+        raise refuse(409, "duplicate", "producer_id", f"{p.producer_id} already exists")
+    await db.upsert_producer(conn, p)
+    return JSONResponse(p.model_dump(mode="json"), 201)
+
+
+async def producer(request: Request, conn: asyncpg.Connection) -> Response:
+    producer_id = request.path_params["producer_id"]
+    if request.method == "PUT":
+        p = producer_from(same_id(await body_of(request), "producer_id", producer_id))
+        await db.upsert_producer(conn, p)
+        return JSONResponse(p.model_dump(mode="json"))
+    found = await db.get_producer(conn, producer_id)
+    if found is None:
+        raise refuse(404, "not_found", "producer_id", f"no producer {producer_id}")
+    return JSONResponse(found.model_dump(mode="json"))
+
+
+async def _save_product(
+    conn: asyncpg.Connection, body: dict[str, Any], *, create: bool
+) -> Product:
+    stock = stock_from(body.pop("stock", 0))
+    p = product_from(body)
+    exists = bool(await db.existing_skus(conn, [p.sku]))
+    if create and exists:
+        raise refuse(409, "duplicate", "sku", f"{p.sku} already exists")
+    if not await db.existing_producer_ids(conn, [p.producer_id]):
+        raise refuse(422, "unknown_producer", "producer_id", f"no producer {p.producer_id}")
+    if exists and stock:
+        raise refuse(422, "invalid", "stock", "only for a new SKU: adjust stock instead")
+    await db.upsert_product(conn, p, stock)
+    return p
+
+
+async def create_product(request: Request, conn: asyncpg.Connection) -> Response:
+    p = await _save_product(conn, await body_of(request), create=True)
+    return JSONResponse(p.model_dump(mode="json"), 201)
+
+
+async def product(request: Request, conn: asyncpg.Connection) -> Response:
+    sku = request.path_params["sku"]
+    if request.method == "PUT":
+        body = same_id(await body_of(request), "sku", sku)
+        p = await _save_product(conn, body, create=False)
+        return JSONResponse(p.model_dump(mode="json"))
+    found = (await db.get_products(conn, [sku])).get(sku)
+    if found is None:
+        raise refuse(404, "not_found", "sku", f"no product {sku}")
+    listings = (await db.listings_for_skus(conn, [sku])).get(sku, [])
+    return JSONResponse(
+        {
+            **found.model_dump(mode="json"),
+            "stock": _jsonable(await db.stock_detail(conn, sku) or {}),
+            "listings": [
+                {"channel": c, "account": a, "channel_sku": cs} for c, a, cs in listings
+            ],
+        }
+    )
+
+
+async def create_listing(request: Request, conn: asyncpg.Connection) -> Response:
+    listing = listing_from(await body_of(request))
+    if not await db.existing_skus(conn, [listing.sku]):
+        raise refuse(422, "unknown_sku", "sku", f"no product {listing.sku}")
+    key = (listing.channel, listing.account, listing.channel_sku)
+    current = (await db.listed_skus(conn, [key])).get(key)
+    if current is not None and current != listing.sku:
+        raise refuse(409, "duplicate", "channel_sku", f"already maps to {current}")
+    await db.upsert_listing(conn, *key, listing.sku)
+    return JSONResponse(listing.model_dump(), 201 if current is None else 200)
+
+
+async def remove_listing(request: Request, conn: asyncpg.Connection) -> Response:
+    p = request.path_params
+    if not await db.delete_listing(conn, p["channel"], p["account"], p["channel_sku"]):
+        raise refuse(404, "not_found", "channel_sku", "no such listing")
+    return Response(status_code=204)
+
+
+async def show_stock(request: Request, conn: asyncpg.Connection) -> Response:
+    sku = request.path_params["sku"]
+    detail = await db.stock_detail(conn, sku)
+    if detail is None:
+        raise refuse(404, "not_found", "sku", f"no product {sku}")
+    return JSONResponse({"sku": sku, **_jsonable(detail)})
+
+
+async def adjust_stock(request: Request, conn: asyncpg.Connection) -> Response:
+    sku = request.path_params["sku"]
+    body = await body_of(request)
+    unknown = sorted(set(body) - {"delta", "on_hand", "note"})
+    if unknown:
+        raise refuse(422, "invalid", unknown[0], "unknown field")
+    delta, on_hand, note = body.get("delta"), body.get("on_hand"), body.get("note")
+    if delta is not None and (isinstance(delta, bool) or not isinstance(delta, int)):
+        raise refuse(422, "invalid", "delta", f"not a whole number: {delta!r}")
+    if on_hand is not None:
+        on_hand = stock_from(on_hand, "on_hand")
+    if note is not None and not isinstance(note, str):
+        raise refuse(422, "invalid", "note", "must be text")
+    try:
+        level = await db.adjust_stock(conn, sku, delta=delta, on_hand=on_hand, note=note)
+    except AdjustmentError as exc:
+        raise refuse(409 if exc.conflict else 422, "invalid", exc.field, str(exc)) from None
+    if level is None:
+        raise refuse(404, "not_found", "sku", f"no product {sku}")
+    figures = {"on_hand": level.on_hand, "reserved": level.reserved}
+    return JSONResponse({"sku": sku, **figures, "available": level.available})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
