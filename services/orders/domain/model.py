@@ -17,6 +17,7 @@ __all__ = [
     "Address",
     "Buyer",
     "CanonicalOrder",
+    "FulfilmentUnit",
     "OrderLine",
     "Payment",
     "map_skus",
@@ -60,6 +61,22 @@ class OrderLine(_Model):
     quantity: int = Field(gt=0, strict=True)
     unit_price: MinorUnits
     discount: MinorUnits = 0  # for the whole line, not per unit
+    cancelled_quantity: int = Field(default=0, ge=0, strict=True)  # units cancelled since
+
+    @model_validator(mode="after")
+    def _cancelled_within_ordered(self) -> Self:
+        if self.cancelled_quantity > self.quantity:
+            raise ValueError("cancelled_quantity cannot exceed quantity")
+        return self
+
+    @property
+    def active_quantity(self) -> int:
+        return self.quantity - self.cancelled_quantity
+
+    @property
+    def key(self) -> str:
+        """What identifies the line across updates of the order."""
+        return self.channel_line_id or self.channel_sku or self.sku or self.name
 
 
 class Payment(_Model):
@@ -100,6 +117,22 @@ class Address(_Model):
     postal_code: str | None = None
 
 
+class UnitLine(_Model):
+    sku: str
+    name: str
+    quantity: int
+
+
+class FulfilmentUnit(_Model):
+    """What one producer prepares for the order: one shipment, tracked on its own."""
+
+    producer_id: str
+    lines: list[UnitLine]
+    shipment_id: str | None = None
+    status: str = "reserved"  # reserved, pickup_scheduled, then the shipment's status names
+    updated_at: UtcDatetime | None = None  # the carrier's time of the last status applied
+
+
 class CanonicalOrder(_Model):
     """An order from any channel. Amounts are integers in `currency`'s minor units.
 
@@ -126,6 +159,8 @@ class CanonicalOrder(_Model):
     payment: Payment
     buyer: Buyer
     shipping_address: Address | None = None  # None for orders that ship nothing (e.g. pickup)
+    hold_reason: str | None = None  # why the order is ON_HOLD, for the operator
+    fulfilment_units: list[FulfilmentUnit] = Field(default_factory=list)  # one per producer
 
     @model_validator(mode="after")
     def _check_invariants(self) -> Self:
