@@ -205,7 +205,8 @@ def cancel(current: CanonicalOrder, reason: str, lines: Mapping[str, int] | None
         return Result(current, "unchanged")
     if not lines:
         return _cancel_whole(current, current.status, reason)
-    new_lines, deltas = [], {}
+    new_lines: list[OrderLine] = []
+    deltas: dict[str, int] = {}
     for line in current.lines:
         wanted = lines.get(line.sku or "", 0) or lines.get(line.channel_sku or "", 0)
         take = min(wanted, line.active_quantity)

@@ -25,19 +25,27 @@ CSV = (Path(__file__).parent.parent / "orders_import.csv").read_text()
 
 
 async def test_admin_endpoints_need_the_bearer_token(orders: Orders):
-    for method, path in [("GET", "/orders"), ("POST", "/orders"), ("GET", "/orders/x"),
-                         ("POST", "/orders/import"), ("POST", "/orders/x/cancel")]:
+    for method, path in [
+        ("GET", "/orders"),
+        ("POST", "/orders"),
+        ("GET", "/orders/x"),
+        ("POST", "/orders/import"),
+        ("POST", "/orders/x/cancel"),
+    ]:
         resp = await orders.http.request(method, path, headers={"authorization": "Bearer no"})
         assert resp.status_code == 401, (method, path)
 
 
 async def test_csv_import_creates_each_readable_order_and_reports_the_others(orders: Orders):
-    resp = await orders.http.post("/orders/import", content=CSV.encode(),
-                                  headers=auth() | {"content-type": "text/csv"})
+    resp = await orders.http.post(
+        "/orders/import", content=CSV.encode(), headers=auth() | {"content-type": "text/csv"}
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert [(o["order_ref"], o["outcome"]) for o in body["orders"]] == [
-        ("Z-100", "created"), ("Z-102", "created")]
+        ("Z-100", "created"),
+        ("Z-102", "created"),
+    ]
     [error] = body["errors"]
     assert error["order_ref"] == "Z-101" and error["rows"] == [4]
     assert "quantity" in error["error"]
@@ -45,7 +53,9 @@ async def test_csv_import_creates_each_readable_order_and_reports_the_others(ord
     listed = (await orders.http.get("/orders?channel=manual&account=zalo", headers=auth())).json()
     [zalo] = listed["orders"]
     assert [(ln["sku"], ln["quantity"]) for ln in zalo["lines"]] == [
-        ("HG-HONEY-500", 2), ("TN-GREENTEA-200", 1)]
+        ("HG-HONEY-500", 2),
+        ("TN-GREENTEA-200", 1),
+    ]
     assert zalo["total"] == 2 * 450000 + 120000 and zalo["buyer"]["phone"] == "+84912345678"
     assert zalo["placed_at"] == "2025-08-01T01:00:00Z"
     since = (await orders.http.get("/orders?since=2025-08-02T00:00:00Z", headers=auth())).json()
@@ -59,10 +69,16 @@ async def test_csv_import_creates_each_readable_order_and_reports_the_others(ord
     [
         (b"{", 400, "malformed_json"),
         (json.dumps({"lines": []}).encode(), 422, "invalid_order"),
-        (json.dumps({"lines": [{"sku": "A", "quantity": 2**70, "unit_price": 1}]}).encode(),
-         422, "invalid_order"),
-        (json.dumps({"lines": [{"sku": "A", "quantity": 1, "unit_price": "1e9"}]}).encode(),
-         422, "invalid_order"),
+        (
+            json.dumps({"lines": [{"sku": "A", "quantity": 2**70, "unit_price": 1}]}).encode(),
+            422,
+            "invalid_order",
+        ),
+        (
+            json.dumps({"lines": [{"sku": "A", "quantity": 1, "unit_price": "1e9"}]}).encode(),
+            422,
+            "invalid_order",
+        ),
         (json.dumps([1, 2]).encode(), 422, "invalid_order"),
     ],
 )
@@ -82,8 +98,13 @@ async def test_bad_query_parameters_are_400_and_unknown_orders_404(orders: Order
 
 async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orders: Orders):
     fakes = orders.fakes
-    for platform, account in [("shopee", "sp"), ("lazada", "lz"), ("tiktok-shop", "tt"),
-                              ("tiki", "tk"), ("woocommerce", "wc")]:
+    for platform, account in [
+        ("shopee", "sp"),
+        ("lazada", "lz"),
+        ("tiktok-shop", "tt"),
+        ("tiki", "tk"),
+        ("woocommerce", "wc"),
+    ]:
         secret = fakes.secret(platform) if platform != "woocommerce" else "webhook-secret"
         await orders.add_account(platform, account, secret, **fakes.settings(platform))
     await orders.add_account("shopify", "demo-shop", "shop-secret")
@@ -100,9 +121,15 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
     ]
     # A burst, arriving out of order: version 7 is the latest, 6 comes after it and is stale.
     for version, available in [(5, 40), (7, 38), (6, 39)]:
-        event = StockLevelChanged(sku="HG-HONEY-500", producer_id="P", on_hand=50,
-                                  reserved=50 - available, available=available,
-                                  version=version, listings=listings)
+        event = StockLevelChanged(
+            sku="HG-HONEY-500",
+            producer_id="P",
+            on_hand=50,
+            reserved=50 - available,
+            available=available,
+            version=version,
+            listings=listings,
+        )
         env = Envelope.wrap(event, producer="catalog", correlation_id="stock")
         async with orders.pool.acquire() as conn, conn.transaction():
             await handlers.on_stock_level_changed(conn, env, event)
@@ -110,9 +137,13 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
     async with httpx.AsyncClient() as http:
         assert await push_stock_once(orders.pool, http) == 6
         assert await push_stock_once(orders.pool, http) == 0  # nothing left: coalesced
-    for fake, sku in [(fakes.shopee, "SP-HONEY"), (fakes.lazada, "LZ-HONEY"),
-                      (fakes.tiktok, "TT-HONEY"), (fakes.tiki, "TK-HONEY"),
-                      (fakes.woo, "WC-HONEY")]:
+    for fake, sku in [
+        (fakes.shopee, "SP-HONEY"),
+        (fakes.lazada, "LZ-HONEY"),
+        (fakes.tiktok, "TT-HONEY"),
+        (fakes.tiki, "TK-HONEY"),
+        (fakes.woo, "WC-HONEY"),
+    ]:
         assert fake.stock_calls == [(sku, 38)], sku
         assert fake.refused_signatures == 0
     async with orders.pool.acquire() as conn:
@@ -123,24 +154,35 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
 # --- fuzzing the webhook endpoints: whatever arrives, never a 500 -------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
-    | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=25,
 )
 # Payloads shaped like each platform's, with any field replaced by any JSON value.
-shaped = st.sampled_from([
-    ("woocommerce", samples.woo_order()),
-    ("shopify", None),
-    ("shopee", samples.shopee_push()),
-    ("lazada", samples.lazada_push()),
-    ("tiktok-shop", samples.tiktok_push()),
-]).flatmap(lambda pair: st.tuples(
-    st.just(pair[0]),
-    st.just(pair[1]) if pair[1] is None else st.fixed_dictionaries(
-        {k: st.one_of(st.just(v), json_values) for k, v in pair[1].items()}),
-))
+shaped = st.sampled_from(
+    [
+        ("woocommerce", samples.woo_order()),
+        ("shopify", None),
+        ("shopee", samples.shopee_push()),
+        ("lazada", samples.lazada_push()),
+        ("tiktok-shop", samples.tiktok_push()),
+    ]
+).flatmap(
+    lambda pair: st.tuples(
+        st.just(pair[0]),
+        st.just(pair[1])
+        if pair[1] is None
+        else st.fixed_dictionaries(
+            {k: st.one_of(st.just(v), json_values) for k, v in pair[1].items()}
+        ),
+    )
+)
 
 
 def _shopify_payload() -> dict:
@@ -161,15 +203,21 @@ def _sign(platform: str, body: bytes) -> dict[str, str]:
 
 async def test_fuzzed_signed_webhooks_get_a_2xx_or_a_precise_4xx_never_a_500(orders: Orders):
     for platform in ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop"):
-        await orders.add_account(platform, "fz", "fuzz", callback_url="https://cb",
-                                 app_key="112233")
+        await orders.add_account(
+            platform, "fz", "fuzz", callback_url="https://cb", app_key="112233"
+        )
     seen: list[tuple[str, bytes]] = []
 
-    @settings(max_examples=250, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(case=shaped, shopify=st.fixed_dictionaries(
-        {k: st.one_of(st.just(v), json_values) for k, v in _shopify_payload().items()}),
-        raw=st.binary(max_size=200))
+    @settings(
+        max_examples=250, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(
+        case=shaped,
+        shopify=st.fixed_dictionaries(
+            {k: st.one_of(st.just(v), json_values) for k, v in _shopify_payload().items()}
+        ),
+        raw=st.binary(max_size=200),
+    )
     def collect(case, shopify, raw):
         platform, payload = case
         payload = shopify if payload is None else payload
@@ -179,8 +227,9 @@ async def test_fuzzed_signed_webhooks_get_a_2xx_or_a_precise_4xx_never_a_500(ord
     collect()  # hypothesis generates the bodies; the service is then asked about each
     statuses: dict[int, int] = {}
     for platform, body in seen:
-        resp = await orders.http.post(f"/webhooks/{platform}/fz", content=body,
-                                      headers=_sign(platform, body))
+        resp = await orders.http.post(
+            f"/webhooks/{platform}/fz", content=body, headers=_sign(platform, body)
+        )
         statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
         assert resp.status_code in (200, 400, 422), (platform, body[:300], resp.text)
         if resp.status_code != 200:

@@ -38,7 +38,8 @@ VIETNAM_UTC_OFFSET: Final = 7  # Tiki's dates carry no zone: they are Vietnam ti
 def parse_tiki_order(detail: Json, *, account: str) -> CanonicalOrder:
     if not isinstance(detail, Mapping):
         raise InvalidOrderPayload("Tiki order must be a JSON object")
-    order = detail.get("data") if isinstance(detail.get("data"), Mapping) else detail
+    data = detail.get("data")
+    order: Json = data if isinstance(data, Mapping) else detail
     external_id = id_field(order.get("code"), "code")
     currency = "VND"
     lines = []
