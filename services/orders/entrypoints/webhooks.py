@@ -91,7 +91,10 @@ async def _receive(request: Request, pool: asyncpg.Pool, platform: str, name: st
             # Signed but not about an order: acknowledge so that the platform does not retry
             # it and, after repeated failures, disable the webhook.
             log.info("webhook.ignored", note=push.note)
-            return JSONResponse({"outcome": "ignored", "detail": push.note})
+            by_topic = (push.note or "").startswith("topic ")
+            return JSONResponse(
+                {"outcome": "ignored_topic" if by_topic else "ignored", "detail": push.note}
+            )
         async with conn.transaction():
             if push.kind == "fetch":
                 assert push.external_id is not None
