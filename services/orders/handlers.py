@@ -173,12 +173,24 @@ async def accept_order(
     raw_body: bytes,
 ) -> Accepted:
     """Store the raw delivery and apply the order it carries; a redelivery changes nothing."""
-    if not await db.record_delivery(
-        conn, order.channel, order.account, delivery_id, topic, raw_body
-    ):
+    source = f"{order.channel}:{delivery_id}"
+    structlog.contextvars.bind_contextvars(order_id=order.order_id)
+    fresh = lifecycle.new_order(order)
+    delivered, created = await db.record_new_order(
+        conn,
+        delivery_id,
+        topic,
+        raw_body,
+        fresh.order,
+        fresh.history,
+        source,
+        _deadline(None, None, fresh),
+    )
+    if not delivered:
         return Accepted("duplicate_delivery", order.order_id)
-    await db.link_delivery(conn, order.channel, order.account, delivery_id, order.order_id)
-    return await ingest(conn, order, source=f"{order.channel}:{delivery_id}")
+    if created:
+        return Accepted("created", order.order_id, events_for(fresh), fresh.order.status)
+    return await ingest(conn, order, source=source)
 
 
 async def _locked(conn: asyncpg.Connection, order_id: str):

@@ -92,36 +92,56 @@ async def accounts_of(conn: asyncpg.Connection, platform: str) -> list[Account]:
     return [Account(platform, r["account"], r["secrets"], r["settings"]) for r in rows]
 
 
-async def record_delivery(
+async def record_new_order(
     conn: asyncpg.Connection,
-    platform: str,
-    account: str,
     delivery_id: str,
     topic: str | None,
     raw_body: bytes,
-) -> bool:
-    """False when this delivery was accepted before (a platform redelivery)."""
-    inserted = await conn.fetchval(
-        """INSERT INTO webhook_deliveries (platform, account, delivery_id, topic, raw_body)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1""",
-        platform,
-        account,
+    order: CanonicalOrder,
+    history: Sequence[tuple[OrderStatus, str | None]],
+    source: str,
+    stock_deadline: datetime | None,
+) -> tuple[bool, bool]:
+    """The webhook fast path, one round trip: store the delivery and, if it is new, the order
+    and its history if the order is new too. Returns (delivery was new, order was new)."""
+    row = await conn.fetchrow(
+        """WITH d AS (
+               INSERT INTO webhook_deliveries
+                   (platform, account, delivery_id, topic, raw_body, order_id)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1
+           ), o AS (
+               INSERT INTO orders (order_id, channel, account, external_id, status,
+                                   channel_status, channel_updated_at, canonical, hold_reason,
+                                   placed_at, stock_deadline)
+               SELECT $6, $1, $2, $7, $8, $9, $10, $11, $12, $13, $14
+               WHERE EXISTS (SELECT 1 FROM d)
+               ON CONFLICT DO NOTHING RETURNING order_id
+           ), h AS (
+               INSERT INTO order_status_history (order_id, status, reason, source)
+               SELECT o.order_id, x.status, x.reason, $15
+               FROM o, unnest($16::text[], $17::text[]) WITH ORDINALITY AS x(status, reason, n)
+               ORDER BY x.n
+           )
+           SELECT EXISTS (SELECT 1 FROM d) AS delivered, EXISTS (SELECT 1 FROM o) AS created""",
+        order.channel,
+        order.account,
         delivery_id,
         topic,
         raw_body,
+        order.order_id,
+        order.external_id,
+        order.status.value,
+        order.channel_status,
+        order.updated_at,
+        order.model_dump(mode="json"),
+        order.hold_reason,
+        order.placed_at,
+        stock_deadline,
+        source,
+        [status.value for status, _ in history],
+        [reason for _, reason in history],
     )
-    return inserted is not None
-
-
-async def link_delivery(conn, platform: str, account: str, delivery_id: str, order_id: str) -> None:
-    await conn.execute(
-        """UPDATE webhook_deliveries SET order_id = $4
-           WHERE platform = $1 AND account = $2 AND delivery_id = $3""",
-        platform,
-        account,
-        delivery_id,
-        order_id,
-    )
+    return row["delivered"], row["created"]
 
 
 async def insert_order(

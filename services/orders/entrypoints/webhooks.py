@@ -9,6 +9,7 @@ before anything is stored, and counted by reason.
 from __future__ import annotations
 
 import json
+import time
 
 import asyncpg
 import structlog
@@ -19,6 +20,7 @@ from services.orders import handlers, jobs
 from services.orders.adapters import postgres as db
 from services.orders.domain.channels.registry import (
     PUSH_PLATFORMS,
+    Account,
     is_woocommerce_ping,
     read_push,
     verify,
@@ -29,6 +31,49 @@ from shared.metrics import REQUESTS_REJECTED
 
 log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class AccountCache:
+    """Every push needs its account's secrets: a short-lived cache saves that round trip. A
+    push that fails verification against a cached account is checked again against the
+    database, so a new or rotated secret is accepted at once; a secret dropped by a rotation
+    stops verifying within `ttl_s`."""
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[str, str], tuple[float, Account]] = {}
+
+    def get(self, platform: str, account: str) -> Account | None:
+        entry = self._entries.get((platform, account))
+        if entry and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def put(self, account: Account) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[(account.platform, account.account)] = (
+            time.monotonic() + self.ttl_s,
+            account,
+        )
+
+
+ACCOUNTS = AccountCache()
+
+
+async def verified_account(
+    conn: asyncpg.Connection, platform: str, name: str, body: bytes, headers
+) -> Account:
+    cached = ACCOUNTS.get(platform, name)
+    if cached is not None and verify(cached, body, headers):
+        return cached
+    account = await db.get_account(conn, platform, name)
+    if account is None:
+        raise Refused(404, "unknown_account", f"no {platform} account {name!r}")
+    ACCOUNTS.put(account)
+    if not verify(account, body, headers):
+        raise Refused(401, "bad_signature", "signature missing or not valid")
+    return account
 
 
 class Refused(Exception):
@@ -74,11 +119,7 @@ async def _receive(request: Request, pool: asyncpg.Pool, platform: str, name: st
         log.info("webhook.ping")
         return JSONResponse({"outcome": "ping"})
     async with pool.acquire() as conn:
-        account = await db.get_account(conn, platform, name)
-        if account is None:
-            raise Refused(404, "unknown_account", f"no {platform} account {name!r}")
-        if not verify(account, body, request.headers):
-            raise Refused(401, "bad_signature", "signature missing or not valid")
+        account = await verified_account(conn, platform, name, body, request.headers)
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
