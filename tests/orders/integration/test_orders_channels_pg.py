@@ -252,3 +252,32 @@ async def test_a_stale_shopify_update_never_wins_and_a_cancellation_releases_sto
     events = await orders.outbox(order_id)
     assert [e for e, _ in events] == ["OrderPlaced", "OrderCancelled"]
     assert events[1][1]["after_pickup"] is False and events[1][1]["lines"] == []
+
+
+async def test_channel_secrets_never_reach_logs_or_the_cli(orders: Orders, capsys, monkeypatch):
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from services.orders.entrypoints.cli import channels
+
+    secret, token = "S3CRET-partner-key-123", "TOKEN-shop-access-456"
+    settings = orders.fakes.settings("shopee") | {"access_token": token}
+    await orders.add_account("shopee", "sp-shop", secret, **settings)
+    orders.fakes.shopee.secret = secret
+    for key in (secret, "forged"):
+        body, headers = samples.shopee_request(samples.shopee_push(), key, CALLBACK)
+        await orders.http.post("/webhooks/shopee/sp-shop", content=body, headers=headers)
+    async with httpx.AsyncClient() as http:
+        await fetch_once(orders.pool, http)  # fails (the fake wants its own token): logged
+    monkeypatch.setenv("ORDERS_DATABASE_URL", orders.service.settings.own_database_url)
+    monkeypatch.setenv("OVOP_CHANNEL_SECRET", "ROTATED-secret-789")
+    runner = CliRunner()
+    rotated = await asyncio.to_thread(runner.invoke, channels, ["rotate", "shopee", "sp-shop"])
+    listed = await asyncio.to_thread(runner.invoke, channels, ["list"])
+    assert rotated.exit_code == 0 and listed.exit_code == 0, listed.output
+    assert "secrets=2" in listed.output and "access_token=***" in listed.output
+    printed = capsys.readouterr().out + rotated.output + listed.output
+    assert "fetch.failed" in printed or "webhook.accepted" in printed  # logs were captured
+    for value in (secret, token, "ROTATED-secret-789"):
+        assert value not in printed

@@ -160,3 +160,13 @@ def test_signatures_in_base64_are_rejected_when_forged():
     account = Account("shopify", "s", ["one", "two"])
     assert verify(account, body, {"x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "two")})
     assert not verify(account, body, {"x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "x")})
+
+
+def test_shopify_current_quantity_below_quantity_is_a_partial_cancellation():
+    from services.orders.domain.channels.shopify import parse_shopify_order
+    from services.orders.simulator import build_shopify_order
+
+    payload = build_shopify_order(order_number=4, sku="S", quantity=3, unit_price_vnd=1000)
+    payload["line_items"][0]["current_quantity"] = 1
+    [line] = parse_shopify_order(payload, account="shop").lines
+    assert (line.quantity, line.cancelled_quantity, line.active_quantity) == (3, 2, 1)
