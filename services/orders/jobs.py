@@ -172,4 +172,21 @@ async def sync_stock(service) -> None:
             await asyncio.sleep(every)
 
 
-JOBS = (fetch_details, poll_tiki, expire_reservations, sync_stock)
+async def watch_accounts(service) -> None:
+    """Drop a channel account from the webhook's cache as soon as it changes."""
+    from services.orders.entrypoints.webhooks import ACCOUNTS
+
+    def changed(_conn, _pid, _channel, payload: str) -> None:
+        ACCOUNTS.forget(payload)
+
+    async with service.pool.acquire() as conn:
+        await conn.add_listener("channel_accounts", changed)
+        ACCOUNTS.forget()  # whatever was cached before we listened may be stale
+        try:
+            while True:
+                await asyncio.sleep(3600)
+        finally:
+            await conn.remove_listener("channel_accounts", changed)
+
+
+JOBS = (fetch_details, poll_tiki, expire_reservations, sync_stock, watch_accounts)

@@ -36,8 +36,9 @@ MAX_BODY_BYTES = 1024 * 1024
 class AccountCache:
     """Every push needs its account's secrets: a short-lived cache saves that round trip. A
     push that fails verification against a cached account is checked again against the
-    database, so a new or rotated secret is accepted at once; a secret dropped by a rotation
-    stops verifying within `ttl_s`."""
+    database, so a new secret is accepted at once; every change to an account is NOTIFYed
+    (migration 003) and drops it from the cache (`jobs.watch_accounts`), so a secret rotated
+    out stops verifying at once too. `ttl_s` bounds the staleness if a notification is lost."""
 
     def __init__(self, ttl_s: float = 2.0) -> None:
         self.ttl_s = ttl_s
@@ -48,6 +49,14 @@ class AccountCache:
         if entry and entry[0] > time.monotonic():
             return entry[1]
         return None
+
+    def forget(self, key: str | None = None) -> None:
+        """Drop `platform/account` (or everything)."""
+        if key is None:
+            self._entries.clear()
+            return
+        platform, _, account = key.partition("/")
+        self._entries.pop((platform, account), None)
 
     def put(self, account: Account) -> None:
         if len(self._entries) > 10_000:

@@ -170,3 +170,19 @@ def test_shopify_current_quantity_below_quantity_is_a_partial_cancellation():
     payload["line_items"][0]["current_quantity"] = 1
     [line] = parse_shopify_order(payload, account="shop").lines
     assert (line.quantity, line.cancelled_quantity, line.active_quantity) == (3, 2, 1)
+
+
+def test_the_simulated_woocommerce_shop_sends_signed_php_json_our_parser_reads():
+    from services.orders.simulator import build_woocommerce_order, woocommerce_webhook_request
+
+    payload = build_woocommerce_order(
+        order_number=12, sku="HG-HONEY-500", quantity=2, unit_price_vnd=450000
+    )
+    body, headers = woocommerce_webhook_request(payload, "secret")
+    lower = {k.lower(): v for k, v in headers.items()}
+    account = Account("woocommerce", "demo-woo.example.vn", ["secret"])
+    assert verify(account, body, lower) and b"\\/" not in body or b"\\u" in body
+    push = read_push(account, json.loads(body), lower)
+    order = push.order
+    assert order.lines[0].channel_sku == "HG-HONEY-500" and order.payment.cod
+    assert order.shipping_address.province and order.buyer.phone.startswith("+84")
