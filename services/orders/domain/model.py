@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ __all__ = [
 ORDER_ID_NAMESPACE: Final[uuid.UUID] = uuid.UUID("6f1c2a9e-3b7d-5c41-9a0e-0d7a5e3f8b21")
 
 
+@functools.lru_cache(maxsize=4096)  # asked several times per delivery; uuid5 is not free
 def order_id_for(channel: str, account: str, external_id: str) -> str:
     """Our order id: uuid5 of (channel, account, external id), so redeliveries map to one order."""
     # A JSON array as the name keeps the parts unambiguous whatever characters they contain.
