@@ -28,7 +28,7 @@ from services.orders.adapters.platforms.tiki import TikiClient
 from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.channels.tiki import ORDER_EVENTS
 from services.orders.domain.errors import OrderError
-from services.orders.metrics import DETAIL_FETCHES, STOCK_PUSHES
+from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
 
 log = structlog.get_logger(__name__)
 FETCH_WAKE = asyncio.Event()  # set by the webhook after persisting a thin push
@@ -189,4 +189,35 @@ async def watch_accounts(service) -> None:
             await conn.remove_listener("channel_accounts", changed)
 
 
-JOBS = (fetch_details, poll_tiki, expire_reservations, sync_stock, watch_accounts)
+BACKLOG_SQL = """SELECT
+    (SELECT count(*) FROM inbound_fetches WHERE state = 'pending') AS pending_fetches,
+    (SELECT count(*) FROM listing_stock WHERE pushed_version IS DISTINCT FROM version)
+        AS stock_pushes,
+    (SELECT count(*) FROM orders WHERE status = 'ON_HOLD') AS on_hold,
+    (SELECT count(*) FROM orders WHERE status = 'PENDING_STOCK') AS pending_stock"""
+
+
+async def sample_backlog(service) -> None:
+    """Backlog gauges for alerts: a platform API down shows as pending fetches growing."""
+    every = _interval("ORDERS_BACKLOG_SAMPLE_S", 15.0)
+    while True:
+        await sample_backlog_once(service.pool)
+        await asyncio.sleep(every)
+
+
+async def sample_backlog_once(pool: asyncpg.Pool) -> dict[str, int]:
+    async with pool.acquire() as conn:
+        row = dict(await conn.fetchrow(BACKLOG_SQL))
+    for kind, value in row.items():
+        BACKLOG.labels(kind).set(value)
+    return row
+
+
+JOBS = (
+    fetch_details,
+    poll_tiki,
+    expire_reservations,
+    sync_stock,
+    watch_accounts,
+    sample_backlog,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 WEBHOOKS_ACCEPTED = Counter(
     "ovop_orders_webhooks_accepted_total",
@@ -18,4 +18,10 @@ STOCK_PUSHES = Counter(
     "ovop_orders_stock_pushes_total",
     "Stock levels pushed to a channel listing, by channel and outcome.",
     ["channel", "outcome"],
+)
+BACKLOG = Gauge(
+    "ovop_orders_backlog",
+    "What waits: pending detail fetches, listings with a stock figure not yet pushed, orders on "
+    "hold for the operator, orders waiting for the catalog.",
+    ["kind"],
 )

@@ -11,7 +11,7 @@ import pytest
 
 from services.orders.domain.model import order_id_for
 from services.orders.domain.signatures import sign_hmac_sha256_base64
-from services.orders.jobs import fetch_once, poll_tiki_once
+from services.orders.jobs import fetch_once, poll_tiki_once, sample_backlog_once
 from tests.orders import samples
 from tests.orders.integration.conftest import Orders
 
@@ -152,6 +152,9 @@ async def test_a_failing_detail_api_keeps_the_push_and_a_later_attempt_applies_i
             assert "Transient" in row["last_error"]
             assert await conn.fetchval("SELECT count(*) FROM orders") == 0
             assert await fetch_once(orders.pool, http) == 0  # not due yet: backing off
+            assert (await sample_backlog_once(orders.pool))["pending_fetches"] == 1
+            metrics = (await orders.http.get("/metrics")).text
+            assert 'ovop_orders_backlog{kind="pending_fetches"} 1.0' in metrics
             await conn.execute("UPDATE inbound_fetches SET next_attempt_at = now()")
         assert await fetch_once(orders.pool, http) == 1
     async with orders.pool.acquire() as conn:
