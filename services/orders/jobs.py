@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,7 @@ import structlog
 from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
+from services.orders.adapters.platforms.shopee import ShopeeClient
 from services.orders.adapters.platforms.tiki import TikiClient
 from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.channels.tiki import ORDER_EVENTS
@@ -125,6 +127,48 @@ async def poll_tiki(service) -> None:
             await asyncio.sleep(every)
 
 
+SHOPEE_PULL_WINDOW = timedelta(days=3)  # how long Shopee keeps lost pushes pullable
+PULL_OVERLAP = timedelta(minutes=10)
+
+
+async def pull_shopee_once(
+    pool: asyncpg.Pool, http: httpx.AsyncClient, account, now: datetime | None = None
+) -> int:
+    """Recover lost Shopee pushes: list the orders updated since the last pull (at most 3 days
+    back, with an overlap) and queue a detail fetch for each status not seen yet."""
+    now = now or datetime.now(UTC)
+    async with pool.acquire() as conn:
+        since = await db.cursor(conn, "shopee", account.account)
+    since = (
+        max(since - PULL_OVERLAP, now - SHOPEE_PULL_WINDOW) if since else (now - SHOPEE_PULL_WINDOW)
+    )
+    found = await ShopeeClient(account, http).orders_updated(
+        int(since.timestamp()), int(now.timestamp())
+    )
+    added = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for sn, status in found:
+            added += await db.add_fetch(conn, "shopee", account.account, sn, f"pull:{sn}:{status}")
+        await db.set_cursor(conn, "shopee", account.account, now)
+    if added:
+        FETCH_WAKE.set()
+    return added
+
+
+async def pull_shopee(service) -> None:
+    every = _interval("ORDERS_SHOPEE_PULL_S", 600.0)
+    async with httpx.AsyncClient() as http:
+        while True:
+            async with service.pool.acquire() as conn:
+                accounts = await db.accounts_of(conn, "shopee")
+            for account in accounts:
+                try:
+                    await pull_shopee_once(service.pool, http, account)
+                except PlatformError as exc:
+                    log.warning("shopee.pull_failed", account=account.account, error=str(exc))
+            await asyncio.sleep(every)
+
+
 async def expire_reservations(service) -> None:
     every = _interval("ORDERS_SAGA_SWEEP_S", 5.0)
     while True:
@@ -216,6 +260,7 @@ async def sample_backlog_once(pool: asyncpg.Pool) -> dict[str, int]:
 JOBS = (
     fetch_details,
     poll_tiki,
+    pull_shopee,
     expire_reservations,
     sync_stock,
     watch_accounts,

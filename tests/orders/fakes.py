@@ -50,6 +50,7 @@ class FakePlatforms:
         self.tiki_queue: list[dict[str, Any]] = []
         self.tiki_acked: list[str] = []
         self.tiki_tokens: set[str] = set()
+        self.shopee_list_windows: list[tuple[int, int]] = []
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
@@ -112,6 +113,27 @@ class FakePlatforms:
             if detail is None:
                 return JSONResponse({"error": "error_not_found", "message": "no order"})
             return JSONResponse(detail)
+        if path.endswith("/order/get_order_list"):
+            since, until = int(q["time_from"]), int(q["time_to"])
+            self.shopee_list_windows.append((since, until))
+            listed = [
+                {"order_sn": sn, "order_status": o["response"]["order_list"][0]["order_status"]}
+                for sn, o in sorted(fake.orders.items())
+                if since <= o["response"]["order_list"][0]["update_time"] <= until
+            ]
+            start = int(q.get("cursor") or 0)
+            page = listed[start : start + int(q["page_size"])]
+            more = start + len(page) < len(listed)
+            return JSONResponse(
+                {
+                    "error": "",
+                    "response": {
+                        "order_list": page,
+                        "more": more,
+                        "next_cursor": str(start + len(page)),
+                    },
+                }
+            )
         if path.endswith("/product/search_item"):
             item = fake.products.get(q.get("item_sku", ""))
             return JSONResponse(

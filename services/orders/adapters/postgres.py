@@ -407,3 +407,21 @@ async def stock_push_failed(
         error[:500],
         retry_in_s,
     )
+
+
+async def cursor(conn: asyncpg.Connection, platform: str, account: str) -> datetime | None:
+    return await conn.fetchval(
+        "SELECT pulled_to FROM channel_cursors WHERE platform = $1 AND account = $2",
+        platform,
+        account,
+    )
+
+
+async def set_cursor(conn: asyncpg.Connection, platform: str, account: str, to: datetime):
+    await conn.execute(
+        """INSERT INTO channel_cursors (platform, account, pulled_to) VALUES ($1, $2, $3)
+           ON CONFLICT (platform, account) DO UPDATE SET pulled_to = EXCLUDED.pulled_to""",
+        platform,
+        account,
+        to,
+    )

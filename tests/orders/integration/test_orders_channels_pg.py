@@ -284,3 +284,31 @@ async def test_channel_secrets_never_reach_logs_or_the_cli(orders: Orders, capsy
     assert "fetch.failed" in printed or "webhook.accepted" in printed  # logs were captured
     for value in (secret, token, "ROTATED-secret-789"):
         assert value not in printed
+
+
+async def test_lost_shopee_pushes_are_recovered_by_pulling_the_last_three_days(orders: Orders):
+    from datetime import UTC, datetime, timedelta
+
+    from services.orders.adapters.postgres import get_account
+    from services.orders.jobs import pull_shopee_once
+
+    await _setup(orders, "shopee", "sp-shop")
+    fake = orders.fakes.shopee
+    now = datetime.fromtimestamp(samples.PLACED, UTC) + timedelta(days=1)
+    for n, age in enumerate([timedelta(hours=2), timedelta(hours=30), timedelta(days=4)]):
+        update = int((now - age).timestamp())
+        fake.orders[f"SN{n}"] = samples.shopee_detail(f"SN{n}", update_time=update)
+    async with orders.pool.acquire() as conn:
+        account = await get_account(conn, "shopee", "sp-shop")
+    async with httpx.AsyncClient() as http:
+        assert await pull_shopee_once(orders.pool, http, account, now=now) == 2  # not SN2
+        assert await fetch_once(orders.pool, http) == 2
+        later = now + timedelta(minutes=10)
+        assert await pull_shopee_once(orders.pool, http, account, now=later) == 0
+    for sn in ("SN0", "SN1"):
+        assert (await orders.order(order_id_for("shopee", "sp-shop", sn)))["status"] == (
+            "PENDING_STOCK"
+        )
+    first, second = orders.fakes.shopee_list_windows
+    assert first[0] == int((now - timedelta(days=3)).timestamp())
+    assert second[0] == int((now - timedelta(minutes=10)).timestamp())  # overlap, not a gap

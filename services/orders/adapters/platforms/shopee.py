@@ -66,6 +66,33 @@ class ShopeeClient:
             )
         )
 
+    async def orders_updated(self, since: int, until: int) -> list[tuple[str, str]]:
+        """(order_sn, order_status) of every order updated in [since, until] (unix seconds; at
+        most 15 days), all pages: what a lost push would have said."""
+        found, cursor = [], ""
+        for _ in range(1000):  # bounded: 100 orders a page
+            params = {
+                "time_range_field": "update_time",
+                "time_from": since,
+                "time_to": until,
+                "page_size": 100,
+                "cursor": cursor,
+                "response_optional_fields": "order_status",
+            }
+            data = await with_retries(
+                lambda p=params: self._call("GET", "/api/v2/order/get_order_list", p)
+            )
+            page = data.get("response") or {}
+            found += [
+                (o["order_sn"], o.get("order_status", ""))
+                for o in page.get("order_list") or []
+                if isinstance(o, dict) and o.get("order_sn")
+            ]
+            if not page.get("more"):
+                break
+            cursor = page.get("next_cursor") or ""
+        return found
+
     async def update_stock(self, channel_sku: str, available: int) -> None:
         found = await with_retries(
             lambda: self._call(
