@@ -5,9 +5,12 @@
   platform's API (retried with backoff inside an attempt; failed attempts rescheduled with a
   growing delay) and applies it. Nothing is lost when the platform's API is down.
 - `poll_tiki`: Tiki has no push: pull each account's event queue, persist, then ack.
+- `pull_shopee`: recover Shopee pushes that never arrived (orders updated in the last 3 days).
 - `expire_reservations`: the reservation saga's timeout.
 - `sync_stock`: push the latest stock figure of each listing to its platform (bursts coalesce:
   only the latest version is pushed).
+- `watch_accounts`: drop a changed channel account from the webhook's cache (LISTEN).
+- `sample_backlog`: the backlog gauges.
 """
 
 from __future__ import annotations
