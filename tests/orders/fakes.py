@@ -8,6 +8,7 @@ import asyncio
 import base64
 import contextlib
 import hmac
+import json
 import re
 import secrets
 import socket
@@ -46,7 +47,7 @@ class Fake:
 class FakePlatforms:
     def __init__(self) -> None:
         self.shopee, self.lazada, self.tiktok = Fake(), Fake(), Fake()
-        self.tiki, self.woo = Fake(), Fake()
+        self.tiki, self.woo, self.shopify = Fake(), Fake(), Fake()
         self.tiki_queue: list[dict[str, Any]] = []
         self.tiki_acked: list[str] = []
         self.tiki_tokens: set[str] = set()
@@ -271,6 +272,27 @@ class FakePlatforms:
             return JSONResponse({"id": int(m.group(1)), "stock_quantity": qty})
         return JSONResponse({"code": "rest_no_route"}, 404)
 
+    # Shopify Admin GraphQL: the access token in a header.
+    async def shopify_graphql(self, request: Request) -> Response:
+        fake = self.shopify
+        if request.headers.get("x-shopify-access-token") != TOKEN:
+            fake.refused_signatures += 1
+            return JSONResponse({"errors": "[API] Invalid API key or access token"}, 401)
+        if refused := await self._gate(fake, "graphql"):
+            return refused
+        body = await request.json()
+        if "productVariants" in body["query"]:
+            sku = json.loads(body["variables"]["q"].removeprefix("sku:"))
+            item = fake.products.get(sku)
+            nodes = [{"sku": sku, "inventoryItem": {"id": item}}] if item else []
+            return JSONResponse({"data": {"productVariants": {"nodes": nodes}}})
+        change = body["variables"]["input"]["quantities"][0]
+        assert change["locationId"] == "gid://shopify/Location/1"
+        sku = next(k for k, v in fake.products.items() if v == change["inventoryItemId"])
+        fake.stock[sku] = change["quantity"]
+        fake.stock_calls.append((sku, change["quantity"]))
+        return JSONResponse({"data": {"inventorySetQuantities": {"userErrors": []}}})
+
     def app(self) -> Starlette:
         any_method = ["GET", "POST", "PUT"]
         return Starlette(
@@ -281,6 +303,11 @@ class FakePlatforms:
                 Route("/tiki/sc/oauth2/token", self.tiki_token, methods=["POST"]),
                 Route("/tiki/{rest:path}", self.tiki_call, methods=any_method),
                 Route("/woo/{rest:path}", self.woo_call, methods=any_method),
+                Route(
+                    "/shopify/admin/api/2025-07/graphql.json",
+                    self.shopify_graphql,
+                    methods=["POST"],
+                ),
             ]
         )
 
@@ -306,6 +333,11 @@ class FakePlatforms:
                 "api_base": f"{self.base}/tiktok",
             },
             "tiki": {"app_key": APP_KEY, "queue": "q-ovop", "api_base": f"{self.base}/tiki"},
+            "shopify": {
+                "access_token": TOKEN,
+                "location_id": "gid://shopify/Location/1",
+                "api_base": f"{self.base}/shopify",
+            },
             "woocommerce": {
                 "app_key": APP_KEY,
                 "access_token": self.woo.secret,

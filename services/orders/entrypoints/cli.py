@@ -54,6 +54,7 @@ def channels() -> None:
 @click.option("--callback-url", help="Shopee: the push URL registered (it is signed).")
 @click.option("--api-base", help="The platform API's base URL (a sandbox, a fake).")
 @click.option("--queue", help="Tiki: the event queue code.")
+@click.option("--location-id", help="Shopify: the location whose stock is synced (a gid).")
 @click.option(
     "--access-token",
     envvar="OVOP_CHANNEL_ACCESS_TOKEN",

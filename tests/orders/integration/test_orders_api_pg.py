@@ -107,7 +107,9 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
     ]:
         secret = fakes.secret(platform) if platform != "woocommerce" else "webhook-secret"
         await orders.add_account(platform, account, secret, **fakes.settings(platform))
-    await orders.add_account("shopify", "demo-shop", "shop-secret")
+    await orders.add_account("shopify", "demo-shop", "shop-secret")  # webhooks only: no token
+    await orders.add_account("shopify", "api-shop", "s", **fakes.settings("shopify"))
+    fakes.shopify.products["SH-HONEY"] = "gid://shopify/InventoryItem/55"
     fakes.shopee.products["SP-HONEY"] = "1001"
     fakes.tiktok.products["TT-HONEY"] = "7001"
     fakes.woo.products["WC-HONEY"] = "93"
@@ -118,6 +120,7 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
         ChannelListingRef(channel="tiki", account="tk", channel_sku="TK-HONEY"),
         ChannelListingRef(channel="woocommerce", account="wc", channel_sku="WC-HONEY"),
         ChannelListingRef(channel="shopify", account="demo-shop", channel_sku="SHOP-HONEY"),
+        ChannelListingRef(channel="shopify", account="api-shop", channel_sku="SH-HONEY"),
     ]
     # A burst, arriving out of order: version 7 is the latest, 6 comes after it and is stale.
     for version, available in [(5, 40), (7, 38), (6, 39)]:
@@ -135,7 +138,7 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
             await handlers.on_stock_level_changed(conn, env, event)
     fakes.lazada.fail_next = 1  # a transient failure is retried within the pass
     async with httpx.AsyncClient() as http:
-        assert await push_stock_once(orders.pool, http) == 6
+        assert await push_stock_once(orders.pool, http) == 7
         assert await push_stock_once(orders.pool, http) == 0  # nothing left: coalesced
     for fake, sku in [
         (fakes.shopee, "SP-HONEY"),
@@ -147,8 +150,11 @@ async def test_stock_levels_are_pushed_to_every_listing_latest_version_only(orde
         assert fake.stock_calls == [(sku, 38)], sku
         assert fake.refused_signatures == 0
     async with orders.pool.acquire() as conn:
-        shopify = await conn.fetchrow("SELECT * FROM listing_stock WHERE channel = 'shopify'")
-    assert shopify["pushed_version"] == 7 and "no API client" in shopify["last_error"]
+        shopify = await conn.fetchrow(
+            "SELECT * FROM listing_stock WHERE channel = 'shopify' AND account = 'demo-shop'"
+        )
+    # A webhook-only account is never called: marked done with the reason, not retried.
+    assert shopify["pushed_version"] == 7 and "no access_token" in shopify["last_error"]
 
 
 # --- fuzzing the webhook endpoints: whatever arrives, never a 500 -------------------------

@@ -10,9 +10,17 @@ from services.orders.domain.channels.registry import Account
 
 
 def client_for(account: Account, http: httpx.AsyncClient) -> PlatformClient:
-    from services.orders.adapters.platforms import lazada, shopee, tiki, tiktok, woocommerce
+    from services.orders.adapters.platforms import (
+        lazada,
+        shopee,
+        shopify,
+        tiki,
+        tiktok,
+        woocommerce,
+    )
 
     clients = {
+        "shopify": shopify.ShopifyClient,
         "shopee": shopee.ShopeeClient,
         "lazada": lazada.LazadaClient,
         "tiktok-shop": tiktok.TikTokClient,

@@ -87,5 +87,15 @@ def secret_of(account: Account) -> str:
     return account.secrets[0]
 
 
+def require(account: Account, *keys: str) -> None:
+    """A client without its credentials is not configured for API calls (e.g. a webhook-only
+    account): Unsupported, so nothing is sent to the real platform with half a setup."""
+    missing = [k for k in keys if not account.get(k)]
+    if missing:
+        raise Unsupported(
+            f"{account.platform}/{account.account} has no {', '.join(missing)}: no API calls"
+        )
+
+
 def api_base(account: Account, default: str) -> str:
     return (account.get("api_base") or default).rstrip("/")

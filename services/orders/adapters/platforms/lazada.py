@@ -14,6 +14,7 @@ import httpx
 from services.orders.adapters.platforms.base import (
     PlatformError,
     api_base,
+    require,
     secret_of,
     send,
     with_retries,
@@ -28,6 +29,7 @@ def lazada_sign(secret: str, path: str, params: dict[str, str]) -> str:
 
 class LazadaClient:
     def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+        require(account, "app_key", "access_token")
         self.account, self._http = account, http
         self._base = api_base(account, "https://api.lazada.vn/rest")
 

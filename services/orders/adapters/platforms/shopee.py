@@ -14,6 +14,7 @@ from services.orders.adapters.platforms.base import (
     PlatformError,
     Transient,
     api_base,
+    require,
     secret_of,
     send,
     with_retries,
@@ -34,6 +35,7 @@ def shopee_sign(partner_key: str, partner_id: str, path: str, ts: int, token: st
 
 class ShopeeClient:
     def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+        require(account, "partner_id", "shop_id", "access_token")
         self.account, self._http = account, http
         self._base = api_base(account, "https://partner.shopeemobile.com")
 

@@ -11,6 +11,7 @@ import httpx
 from services.orders.adapters.platforms.base import (
     PlatformError,
     api_base,
+    require,
     secret_of,
     send,
     with_retries,
@@ -22,6 +23,7 @@ _TOKENS: dict[tuple[str, str], tuple[str, float]] = {}  # (account, app_key) -> 
 
 class TikiClient:
     def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+        require(account, "app_key")
         self.account, self._http = account, http
         self._base = api_base(account, "https://api.tiki.vn")
 

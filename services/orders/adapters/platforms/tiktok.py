@@ -15,6 +15,7 @@ import httpx
 from services.orders.adapters.platforms.base import (
     PlatformError,
     api_base,
+    require,
     secret_of,
     send,
     with_retries,
@@ -30,6 +31,7 @@ def tiktok_sign(secret: str, path: str, params: dict[str, str], body: bytes = b"
 
 class TikTokClient:
     def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+        require(account, "app_key", "access_token")
         self.account, self._http = account, http
         self._base = api_base(account, "https://open-api.tiktokglobalshop.com")
 

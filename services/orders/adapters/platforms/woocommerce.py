@@ -7,12 +7,19 @@ from typing import Any
 
 import httpx
 
-from services.orders.adapters.platforms.base import PlatformError, api_base, send, with_retries
+from services.orders.adapters.platforms.base import (
+    PlatformError,
+    api_base,
+    require,
+    send,
+    with_retries,
+)
 from services.orders.domain.channels.registry import Account
 
 
 class WooCommerceClient:
     def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+        require(account, "app_key", "access_token")
         self.account, self._http = account, http
         self._base = api_base(account, f"https://{account.account}") + "/wp-json/wc/v3"
         self._auth = (account.get("app_key"), account.get("access_token"))
