@@ -1,40 +1,60 @@
-"""The orders service's use cases. Each takes a connection inside a transaction and returns the
-events to publish; the caller writes them to the outbox in the same transaction."""
+"""The orders service's use cases. Each takes a connection inside a transaction, applies the
+lifecycle (services/orders/domain/lifecycle.py) and returns the events to publish; the caller
+writes them to the outbox in the same transaction (`enqueue_all`, or the shared consumer)."""
 
 from __future__ import annotations
 
+import os
 import uuid
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
 
 from services.orders.adapters import postgres as db
+from services.orders.domain import lifecycle
+from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected, Result
 from services.orders.domain.model import CanonicalOrder
-from services.orders.domain.status import OrderStatus, can_transition
-from shared.contracts.envelope import Envelope
+from services.orders.domain.status import OrderStatus
+from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
+    Address,
+    Buyer,
+    CancelledLine,
+    OrderCancelled,
     OrderConfirmed,
     OrderLine,
     OrderPlaced,
     OrderRejected,
+    PickupScheduled,
+    ShipmentEvent,
+    StockLevelChanged,
     StockRejected,
     StockReserved,
 )
+from shared.messaging import outbox
 
 log = structlog.get_logger(__name__)
 SERVICE = "orders"
 
 
+def reservation_timeout() -> timedelta:
+    """How long the saga waits for the catalog before it cancels and releases."""
+    return timedelta(seconds=float(os.environ.get("ORDERS_RESERVATION_TIMEOUT_S", "900")))
+
+
 @dataclass(frozen=True)
 class Accepted:
-    outcome: Literal["created", "duplicate_delivery", "known_order"]
+    outcome: str  # created, duplicate_delivery, updated, stale, unchanged, cancelled, ...
     order_id: str
-    events: list[OrderPlaced]
+    events: list[Event] = field(default_factory=list)
+    status: str | None = None
 
 
 def order_placed(order: CanonicalOrder) -> OrderPlaced:
+    address = order.shipping_address
     return OrderPlaced(
         order_id=order.order_id,
         channel=order.channel,
@@ -49,19 +69,99 @@ def order_placed(order: CanonicalOrder) -> OrderPlaced:
                 sku=line.sku,
                 channel_sku=line.channel_sku,
                 name=line.name,
-                quantity=line.quantity,
+                quantity=line.active_quantity,
                 unit_price=line.unit_price,
             )
             for line in order.lines
+            if line.active_quantity > 0
         ],
-        province=order.shipping_address.province if order.shipping_address else None,
+        province=address.province if address else None,
         placed_at=order.placed_at,
+        buyer=Buyer(name=order.buyer.name, phone=order.buyer.phone, email=order.buyer.email),
+        shipping_address=Address(
+            recipient=address.recipient,
+            phone=address.phone,
+            line1=address.line1,
+            line2=address.line2,
+            ward=address.ward,
+            district=address.district,
+            province=address.province,
+            country=address.country,
+            postal_code=address.postal_code,
+        )
+        if address
+        else None,
     )
 
 
-def event_id_for(order_id: str, event_type: str) -> uuid.UUID:
-    """One event id per (order, event type): a racing second insert is dropped by the outbox."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"ovop:{order_id}:{event_type}")
+def events_for(result: Result) -> list[Event]:
+    order, events = result.order, []
+    for effect in result.effects:
+        match effect:
+            case Placed():
+                events.append(order_placed(order))
+            case Confirmed():
+                events.append(OrderConfirmed(order_id=order.order_id))
+            case Rejected(reason=reason):
+                events.append(OrderRejected(order_id=order.order_id, reason=reason))
+            case Cancelled(reason=reason, lines=lines, after_pickup=after):
+                events.append(
+                    OrderCancelled(
+                        order_id=order.order_id,
+                        reason=reason,
+                        lines=[CancelledLine(sku=s, quantity=q) for s, q in lines],
+                        after_pickup=after,
+                    )
+                )
+    return events
+
+
+async def enqueue_all(conn: asyncpg.Connection, events: Sequence[Event], order_id: str) -> None:
+    """Outbox rows for events produced outside a consumer (webhooks, API, jobs)."""
+    for event in events:
+        env = Envelope.wrap(event, producer=SERVICE, correlation_id=order_id)
+        await outbox.enqueue(conn, env, event)
+
+
+def _deadline(before: OrderStatus | None, kept: datetime | None, result: Result) -> datetime | None:
+    if result.order.status is not OrderStatus.PENDING_STOCK:
+        return None
+    if before is OrderStatus.PENDING_STOCK and kept is not None:
+        return kept
+    return datetime.now(UTC) + reservation_timeout()
+
+
+async def _save(
+    conn: asyncpg.Connection,
+    current: CanonicalOrder,
+    kept_deadline: datetime | None,
+    result: Result,
+    source: str,
+) -> Accepted:
+    if result.changed:
+        deadline = _deadline(current.status, kept_deadline, result)
+        await db.update_order(conn, result.order, result.history, source, deadline)
+    if result.history:
+        log.info("order.changed", outcome=result.outcome, status=result.order.status)
+    return Accepted(result.outcome, current.order_id, events_for(result), result.order.status)
+
+
+async def ingest(conn: asyncpg.Connection, incoming: CanonicalOrder, source: str) -> Accepted:
+    """A view of an order from its channel: a new order, or an update ordered by the platform's
+    update time (stale ones change nothing)."""
+    structlog.contextvars.bind_contextvars(order_id=incoming.order_id)
+    locked = await db.lock_order(conn, incoming.order_id)
+    if locked is None:
+        result = lifecycle.new_order(incoming)
+        deadline = _deadline(None, None, result)
+        if await db.insert_order(conn, result.order, result.history, source, deadline):
+            return Accepted("created", incoming.order_id, events_for(result), result.order.status)
+        locked = await db.lock_order(conn, incoming.order_id)  # a concurrent delivery won
+        assert locked is not None
+    current, deadline = locked
+    return await _save(
+        conn, current, deadline, lifecycle.apply_channel_update(current, incoming), source
+    )
 
 
 async def accept_order(
@@ -72,44 +172,132 @@ async def accept_order(
     topic: str | None,
     raw_body: bytes,
 ) -> Accepted:
-    """Store the raw delivery and the canonical order; a new order yields OrderPlaced."""
-    if not await db.record_delivery(
-        conn, order.channel, order.account, delivery_id, topic, raw_body
-    ):
-        return Accepted("duplicate_delivery", order.order_id, [])
-    await db.link_delivery(conn, order.channel, order.account, delivery_id, order.order_id)
-    if not await db.insert_order(conn, order, source=f"{order.channel}:{delivery_id}"):
-        return Accepted("known_order", order.order_id, [])
-    return Accepted("created", order.order_id, [order_placed(order)])
+    """Store the raw delivery and apply the order it carries; a redelivery changes nothing."""
+    source = f"{order.channel}:{delivery_id}"
+    structlog.contextvars.bind_contextvars(order_id=order.order_id)
+    fresh = lifecycle.new_order(order)
+    delivered, created = await db.record_new_order(
+        conn,
+        delivery_id,
+        topic,
+        raw_body,
+        fresh.order,
+        fresh.history,
+        source,
+        _deadline(None, None, fresh),
+    )
+    if not delivered:
+        return Accepted("duplicate_delivery", order.order_id)
+    if created:
+        return Accepted("created", order.order_id, events_for(fresh), fresh.order.status)
+    return await ingest(conn, order, source=source)
 
 
-async def _move(
-    conn: asyncpg.Connection, order_id: str, target: OrderStatus, reason: str | None, source: str
-) -> bool:
-    order = await db.lock_order(conn, order_id)
-    if order is None:
+async def _locked(conn: asyncpg.Connection, order_id: str):
+    structlog.contextvars.bind_contextvars(order_id=order_id)
+    locked = await db.lock_order(conn, order_id)
+    if locked is None:
         raise LookupError(f"order {order_id} is unknown")
-    if order.status == target:
-        return False
-    if not can_transition(order.status, target):
-        log.warning(
-            "order.transition_refused", order_id=order_id, current=order.status, target=target
-        )
-        return False
-    await db.save_status(conn, order.model_copy(update={"status": target}), reason, source)
-    return True
+    return locked
 
 
 async def on_stock_reserved(conn: asyncpg.Connection, env: Envelope, event: StockReserved):
-    structlog.contextvars.bind_contextvars(order_id=event.order_id)
-    if await _move(conn, event.order_id, OrderStatus.CONFIRMED, None, f"catalog:{env.event_id}"):
-        return [OrderConfirmed(order_id=event.order_id)]
-    return []
+    current, deadline = await _locked(conn, event.order_id)
+    units = lifecycle.units_from_allocations(
+        (a.producer_id, [(ln.sku, ln.name, ln.quantity) for ln in a.lines])
+        for a in event.allocations
+    )
+    result = lifecycle.on_reserved(current, units)
+    return (await _save(conn, current, deadline, result, f"catalog:{env.event_id}")).events
 
 
 async def on_stock_rejected(conn: asyncpg.Connection, env: Envelope, event: StockRejected):
-    structlog.contextvars.bind_contextvars(order_id=event.order_id)
-    source = f"catalog:{env.event_id}"
-    if await _move(conn, event.order_id, OrderStatus.REJECTED, event.reason, source):
-        return [OrderRejected(order_id=event.order_id, reason=event.reason)]
+    current, deadline = await _locked(conn, event.order_id)
+    unknown = [line.sku for line in event.lines if line.reason == "unknown_sku"]
+    result = lifecycle.on_rejected(current, event.reason, unknown)
+    return (await _save(conn, current, deadline, result, f"catalog:{env.event_id}")).events
+
+
+async def on_pickup_scheduled(conn: asyncpg.Connection, env: Envelope, event: PickupScheduled):
+    current, deadline = await _locked(conn, event.order_id)
+    result = lifecycle.on_shipment(
+        current,
+        event.producer_id,
+        event.shipment_id,
+        "pickup_scheduled",
+        env.occurred_at,
+        "logistics",
+    )
+    return (await _save(conn, current, deadline, result, f"logistics:{env.event_id}")).events
+
+
+async def on_shipment_event(conn: asyncpg.Connection, env: Envelope, event: ShipmentEvent):
+    current, deadline = await _locked(conn, event.order_id)
+    result = lifecycle.on_shipment(
+        current,
+        event.producer_id,
+        event.shipment_id,
+        event.status,
+        event.occurred_at,
+        event.carrier or "logistics",
+    )
+    return (await _save(conn, current, deadline, result, f"logistics:{env.event_id}")).events
+
+
+async def on_stock_level_changed(
+    conn: asyncpg.Connection, env: Envelope, event: StockLevelChanged
+) -> list[Event]:
+    """Remember the latest figure per listing; the stock-sync job pushes it to the platform."""
+    for listing in event.listings:
+        if listing.channel == "manual":
+            continue
+        await db.set_listing_stock(
+            conn,
+            listing.channel,
+            listing.account,
+            listing.channel_sku,
+            event.sku,
+            event.available,
+            event.version,
+        )
     return []
+
+
+async def cancel_order(
+    conn: asyncpg.Connection,
+    order_id: str,
+    reason: str,
+    lines: Mapping[str, int] | None,
+    source: str,
+) -> Accepted:
+    current, deadline = await _locked(conn, order_id)
+    return await _save(conn, current, deadline, lifecycle.cancel(current, reason, lines), source)
+
+
+async def resolve_order(
+    conn: asyncpg.Connection,
+    order_id: str,
+    sku_map: Mapping[str, str],
+    address: Mapping[str, str | None],
+    source: str,
+) -> Accepted:
+    current, deadline = await _locked(conn, order_id)
+    result = lifecycle.resolve(current, sku_map, address)
+    return await _save(conn, current, deadline, result, source)
+
+
+async def expire_reservations(conn: asyncpg.Connection) -> list[Accepted]:
+    """The saga's timeout: PENDING_STOCK past its deadline is cancelled (and released)."""
+    done = []
+    for order_id in await db.overdue_reservations(conn):
+        current, deadline = await _locked(conn, order_id)
+        waited = f"{reservation_timeout().total_seconds():.0f}s"
+        result = lifecycle.on_reservation_timeout(current, waited)
+        accepted = await _save(conn, current, deadline, result, "orders:reservation-timeout")
+        await enqueue_all(conn, accepted.events, order_id)
+        done.append(accepted)
+    return done
+
+
+def new_event_id() -> uuid.UUID:
+    return uuid.uuid4()

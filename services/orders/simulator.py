@@ -11,7 +11,7 @@ import random
 import unicodedata
 import uuid
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
 from services.orders.domain.signatures import sign_hmac_sha256_base64
@@ -238,3 +238,73 @@ def _ascii(text: str) -> str:
     # "đ" has no decomposition, so it is mapped by hand before the accents are stripped.
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def build_woocommerce_order(
+    *, order_number: int, sku: str, quantity: int, unit_price_vnd: int
+) -> dict[str, Any]:
+    """A WooCommerce `order.created` body (REST v3 order) from a Vietnamese COD shop whose
+    product SKUs are the catalogue's own."""
+    if order_number <= 0 or quantity <= 0 or unit_price_vnd < 0:
+        raise ValueError("order_number and quantity must be positive, unit_price_vnd not negative")
+    rng = random.Random(order_number)
+    people = _generated_buyer(rng, order_number)
+    at = (_FIRST_ORDER_AT + timedelta(minutes=order_number)).astimezone(UTC)
+    gmt = at.replace(tzinfo=None).isoformat(timespec="seconds")
+    shipping = rng.choice((20000, 25000, 30000))
+    contact = {
+        "first_name": people["first_name"],
+        "last_name": people["last_name"],
+        "address_1": people["address1"],
+        "address_2": "",
+        "city": people["city"],
+        "state": people["province"],
+        "postcode": people["zip"],
+        "country": "VN",
+        "phone": people["phone"],
+    }
+    return {
+        "id": order_number,
+        "number": str(order_number),
+        "status": "processing",  # COD orders start here, unpaid
+        "currency": "VND",
+        "date_created_gmt": gmt,
+        "date_modified_gmt": gmt,
+        "discount_total": "0",
+        "shipping_total": str(shipping),
+        "total_tax": "0",
+        "total": str(unit_price_vnd * quantity + shipping),
+        "payment_method": "cod",
+        "payment_method_title": "Trả tiền mặt khi nhận hàng",
+        "date_paid": None,
+        "billing": contact | {"email": people["email"]},
+        "shipping": contact,
+        "line_items": [
+            {
+                "id": order_number * 10,
+                "name": f"Sản phẩm OCOP {sku}",
+                "quantity": quantity,
+                "subtotal": str(unit_price_vnd * quantity),
+                "total": str(unit_price_vnd * quantity),
+                "sku": sku,
+                "price": unit_price_vnd,
+            }
+        ],
+    }
+
+
+def woocommerce_webhook_request(
+    payload: dict[str, Any], secret: str, *, topic: str = "order.created"
+) -> tuple[bytes, dict[str, str]]:
+    """The body as PHP's json_encode writes it (\\uXXXX, escaped slashes) and WooCommerce's
+    headers, signed with the webhook secret."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/")
+    body = text.encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": "order",
+        "X-WC-Webhook-Event": topic.split(".")[-1],
+        "X-WC-Webhook-Delivery-ID": str(zlib.crc32(body)),
+        "X-WC-Webhook-Signature": sign_hmac_sha256_base64(body, secret),
+    }

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from services.platform.serve import SERVICE_NAMES
-from services.platform.setup import DEMO_SHOP, load_demo_data, prepare
+from services.platform.setup import DEMO_SHOP, DEMO_WOO_SHOP, load_demo_data, prepare
 from services.platform.simulator import simulate
 from shared.db.pool import connect
 from shared.phones import mask_phone
@@ -136,7 +136,13 @@ async def journey(
     print_where_to_look(env, log_dir)
     base = f"http://127.0.0.1:{port_of('orders', env)}"
     await asyncio.gather(
-        simulate(base, DEMO_SHOP, env["OVOP_DEMO_SHOP_SECRET"], interval_s=interval_s),
+        simulate(
+            base,
+            DEMO_SHOP,
+            env["OVOP_DEMO_SHOP_SECRET"],
+            interval_s=interval_s,
+            woo_account=DEMO_WOO_SHOP,
+        ),
         follow_journey(env.get("DATABASE_URL"), time.time() - 5),
     )
 

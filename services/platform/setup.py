@@ -21,6 +21,7 @@ SERVICES = {
     "notifications": NOTIFICATIONS,
 }
 DEMO_SHOP = "demo-shop"
+DEMO_WOO_SHOP = "demo-woo.example.vn"  # a WooCommerce shop selling under the catalogue's SKUs
 
 
 async def prepare(bootstrap: str, server_url: str | None) -> None:
@@ -46,8 +47,9 @@ async def load_demo_data(server_url: str | None, shop_secret: str) -> dict[str, 
     conn = await connect(database_url_for("orders", server_url))
     try:
         async with conn.transaction():
-            if await channel_secrets(conn, "shopify", DEMO_SHOP) != [shop_secret]:
-                await add_channel_account(conn, "shopify", DEMO_SHOP, shop_secret)
+            for platform, account in (("shopify", DEMO_SHOP), ("woocommerce", DEMO_WOO_SHOP)):
+                if await channel_secrets(conn, platform, account) != [shop_secret]:
+                    await add_channel_account(conn, platform, account, shop_secret)
     finally:
         await conn.close()
     return counts

@@ -1,5 +1,6 @@
-"""The order simulator for `make run`: a Shopify shop selling the demo catalogue, posting signed
-webhooks to the orders service. Every few orders it redelivers one, as Shopify does."""
+"""The order simulator for `make run`: a Shopify shop selling the demo catalogue, and a
+WooCommerce shop (every third order) selling it under the catalogue's own SKUs, both posting
+signed webhooks to the orders service. Every few orders it redelivers one, as platforms do."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ from importlib import resources
 
 import httpx
 
-from services.orders.simulator import build_shopify_order, shopify_webhook_request
+from services.orders.simulator import (
+    build_shopify_order,
+    build_woocommerce_order,
+    shopify_webhook_request,
+    woocommerce_webhook_request,
+)
 
 
 @dataclass(frozen=True)
 class DemoItem:
     channel_sku: str
     price_vnd: int
+    sku: str = ""
 
 
 def demo_items(account: str) -> list[DemoItem]:
@@ -31,7 +38,7 @@ def demo_items(account: str) -> list[DemoItem]:
         if p["currency"] == "VND"
     }
     items = [
-        DemoItem(row["channel_sku"], prices[row["sku"]])
+        DemoItem(row["channel_sku"], prices[row["sku"]], row["sku"])
         for row in json.loads((demo / "listings.json").read_text())
         if row["account"] == account and row["sku"] in prices
     ]
@@ -48,6 +55,16 @@ async def post_order(
     return body, headers, await client.post(url, content=body, headers=headers)
 
 
+async def post_woocommerce_order(
+    client: httpx.AsyncClient, url: str, secret: str, number: int, item: DemoItem, qty: int
+) -> tuple[bytes, dict[str, str], httpx.Response]:
+    payload = build_woocommerce_order(
+        order_number=number, sku=item.sku, quantity=qty, unit_price_vnd=item.price_vnd
+    )
+    body, headers = woocommerce_webhook_request(payload, secret)
+    return body, headers, await client.post(url, content=body, headers=headers)
+
+
 async def simulate(
     orders_base_url: str,
     account: str,
@@ -57,8 +74,10 @@ async def simulate(
     count: int | None = None,
     redeliver_every: int = 4,
     echo=print,
+    woo_account: str | None = None,
 ) -> None:
     url = f"{orders_base_url}/webhooks/shopify/{account}"
+    woo_url = f"{orders_base_url}/webhooks/woocommerce/{woo_account}"
     items = demo_items(account)
     rng = random.Random()
     first_number = int(time.time()) % 1_000_000 * 10  # new order numbers on every run
@@ -66,13 +85,16 @@ async def simulate(
         for n in itertools.islice(itertools.count(), count):
             item = items[0] if n == 0 else rng.choice(items)
             qty = 1 if n == 0 else rng.randint(1, 3)
-            body, headers, resp = await post_order(client, url, secret, first_number + n, item, qty)
+            woo = bool(woo_account) and n % 3 == 2
+            post, target = (post_woocommerce_order, woo_url) if woo else (post_order, url)
+            body, headers, resp = await post(client, target, secret, first_number + n, item, qty)
             echo(
-                f"simulator: order #{first_number + n} {qty} x {item.channel_sku} -> "
+                f"simulator: {'woocommerce ' if woo else ''}order #{first_number + n} {qty} x "
+                f"{item.sku if woo else item.channel_sku} -> "
                 f"{resp.status_code} {resp.json().get('outcome', resp.text)}"
             )
             if redeliver_every and n % redeliver_every == redeliver_every - 1:
-                again = await client.post(url, content=body, headers=headers)
+                again = await client.post(target, content=body, headers=headers)
                 echo(
                     f"simulator: redelivered #{first_number + n} -> {again.status_code} "
                     f"{again.json().get('outcome')}"

@@ -58,7 +58,8 @@ async def test_a_webhook_delivered_twice_gives_one_order_one_pickup_and_one_sms(
     await eventually(sms_recorded, timeout=60)
     latency = time.monotonic() - started
     print(f"webhook -> SMS recorded: {latency:.2f}s")
-    await eventually(lambda: _status_is(platform, order_id, "CONFIRMED"), timeout=30)
+    # Reserved, then scheduled for pickup (orders follows logistics' PickupScheduled).
+    await eventually(lambda: _status_is(platform, order_id, "PICKUP_SCHEDULED"), timeout=30)
 
     [sms] = await sms_for(platform, order_id)
     assert sms["recipient"] == "+84912000101"  # the Mèo Vạc honey co-operative (demo data)
@@ -195,3 +196,27 @@ async def test_a_signed_webhook_that_is_not_about_an_order_is_acknowledged_and_i
         )
     assert resp.status_code == 200 and resp.json()["outcome"] == "ignored_topic"
     assert await _counts(platform) == before
+
+
+async def test_a_woocommerce_order_travels_the_same_journey_to_the_producer_sms(platform):
+    from services.orders.simulator import build_woocommerce_order, woocommerce_webhook_request
+    from services.platform.setup import DEMO_WOO_SHOP
+
+    payload = build_woocommerce_order(
+        order_number=4242, sku="HG-HONEY-500", quantity=1, unit_price_vnd=450_000
+    )
+    body, headers = woocommerce_webhook_request(payload, platform.shop_secret)
+    async with httpx.AsyncClient() as client:
+        resp = await client.post(
+            platform.url("orders", f"/webhooks/woocommerce/{DEMO_WOO_SHOP}"),
+            content=body,
+            headers=headers,
+        )
+    assert resp.status_code == 200 and resp.json()["outcome"] == "created", resp.text
+    order_id = resp.json()["order_id"]
+
+    async def sms_recorded() -> bool:
+        return len(await sms_for(platform, order_id)) == 1
+
+    await eventually(sms_recorded, timeout=60)
+    await eventually(lambda: _status_is(platform, order_id, "PICKUP_SCHEDULED"), timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Final
 
@@ -23,6 +24,7 @@ _DISTRICT_PREFIXES: Final[tuple[str, ...]] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # the buyer's and the recipient's phone are usually one
 def normalise_phone(raw: str | None, region: str | None) -> str | None:
     """The phone in E.164, or None when it is missing, masked or unparseable. A bad phone never
     fails the order: the courier can still use the address, and the operator sees it missing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ __all__ = [
     "Address",
     "Buyer",
     "CanonicalOrder",
+    "FulfilmentUnit",
     "OrderLine",
     "Payment",
     "map_skus",
@@ -28,6 +30,7 @@ __all__ = [
 ORDER_ID_NAMESPACE: Final[uuid.UUID] = uuid.UUID("6f1c2a9e-3b7d-5c41-9a0e-0d7a5e3f8b21")
 
 
+@functools.lru_cache(maxsize=4096)  # asked several times per delivery; uuid5 is not free
 def order_id_for(channel: str, account: str, external_id: str) -> str:
     """Our order id: uuid5 of (channel, account, external id), so redeliveries map to one order."""
     # A JSON array as the name keeps the parts unambiguous whatever characters they contain.
@@ -60,6 +63,22 @@ class OrderLine(_Model):
     quantity: int = Field(gt=0, strict=True)
     unit_price: MinorUnits
     discount: MinorUnits = 0  # for the whole line, not per unit
+    cancelled_quantity: int = Field(default=0, ge=0, strict=True)  # units cancelled since
+
+    @model_validator(mode="after")
+    def _cancelled_within_ordered(self) -> Self:
+        if self.cancelled_quantity > self.quantity:
+            raise ValueError("cancelled_quantity cannot exceed quantity")
+        return self
+
+    @property
+    def active_quantity(self) -> int:
+        return self.quantity - self.cancelled_quantity
+
+    @property
+    def key(self) -> str:
+        """What identifies the line across updates of the order."""
+        return self.channel_line_id or self.channel_sku or self.sku or self.name
 
 
 class Payment(_Model):
@@ -100,6 +119,22 @@ class Address(_Model):
     postal_code: str | None = None
 
 
+class UnitLine(_Model):
+    sku: str
+    name: str
+    quantity: int
+
+
+class FulfilmentUnit(_Model):
+    """What one producer prepares for the order: one shipment, tracked on its own."""
+
+    producer_id: str
+    lines: list[UnitLine]
+    shipment_id: str | None = None
+    status: str = "reserved"  # reserved, pickup_scheduled, then the shipment's status names
+    updated_at: UtcDatetime | None = None  # the carrier's time of the last status applied
+
+
 class CanonicalOrder(_Model):
     """An order from any channel. Amounts are integers in `currency`'s minor units.
 
@@ -126,6 +161,8 @@ class CanonicalOrder(_Model):
     payment: Payment
     buyer: Buyer
     shipping_address: Address | None = None  # None for orders that ship nothing (e.g. pickup)
+    hold_reason: str | None = None  # why the order is ON_HOLD, for the operator
+    fulfilment_units: list[FulfilmentUnit] = Field(default_factory=list)  # one per producer
 
     @model_validator(mode="after")
     def _check_invariants(self) -> Self:

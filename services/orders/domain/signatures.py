@@ -44,3 +44,31 @@ def verify_hmac_sha256_base64(
             expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
             valid |= hmac.compare_digest(expected, received)
     return valid
+
+
+def sign_hmac_sha256_hex(message: bytes, secret: str) -> str:
+    """Lowercase hex HMAC-SHA256 (Shopee, Lazada and TikTok Shop pushes)."""
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify_hmac_sha256_hex(
+    message: bytes, header_value: str | None, secrets: Sequence[str]
+) -> bool:
+    """Whether `header_value` is the hex HMAC-SHA256 of `message` under any of `secrets`
+    (case-insensitive hex; constant-time compare; every secret checked)."""
+    if isinstance(secrets, str):
+        raise TypeError("secrets must be a sequence of secrets, not a single str")
+    if not header_value:
+        return False
+    try:
+        received = bytes.fromhex(header_value.strip())
+    except ValueError:
+        return False
+    if len(received) != hashlib.sha256().digest_size:
+        return False
+    valid = False
+    for secret in secrets:
+        if secret:
+            expected = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+            valid |= hmac.compare_digest(expected, received)
+    return valid

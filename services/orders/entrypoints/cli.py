@@ -8,11 +8,15 @@ import os
 
 import click
 
+from services.orders import handlers
 from services.orders.adapters import postgres as db
+from services.orders.domain.channels.registry import PLATFORMS, normalize
+from services.orders.domain.errors import OrderError
+from services.orders.domain.status import OrderStatus
 from shared.db.pool import connect
 from shared.settings import database_url_for
 
-PLATFORMS = ("shopify",)
+ACCOUNT_PLATFORMS = tuple(p for p in PLATFORMS if p != "manual")
 
 
 async def _with_conn(fn):
@@ -41,12 +45,26 @@ def channels() -> None:
 
 
 @channels.command("add")
-@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.argument("platform", type=click.Choice(ACCOUNT_PLATFORMS))
 @click.argument("account")
-@click.option("--secret", help="The webhook secret (or set OVOP_CHANNEL_SECRET).")
-def add(platform: str, account: str, secret: str | None) -> None:
+@click.option("--secret", help="Webhook/API secret (or set OVOP_CHANNEL_SECRET).")
+@click.option("--app-key", help="Lazada/TikTok app key, Tiki client id, WooCommerce API key.")
+@click.option("--partner-id", help="Shopee partner id.")
+@click.option("--shop-id", help="Shopee shop id, TikTok shop cipher.")
+@click.option("--callback-url", help="Shopee: the push URL registered (it is signed).")
+@click.option("--api-base", help="The platform API's base URL (a sandbox, a fake).")
+@click.option("--queue", help="Tiki: the event queue code.")
+@click.option("--location-id", help="Shopify: the location whose stock is synced (a gid).")
+@click.option(
+    "--access-token",
+    envvar="OVOP_CHANNEL_ACCESS_TOKEN",
+    help="Shop access token (or set OVOP_CHANNEL_ACCESS_TOKEN).",
+)
+def add(platform: str, account: str, secret: str | None, **options: str | None) -> None:
+    """Add (or replace) a channel account. Secrets are never printed or logged."""
     value = _secret(secret)
-    run(lambda c: db.add_channel_account(c, platform, account, value))
+    settings = {k: v for k, v in options.items() if v}
+    run(lambda c: db.add_channel_account(c, platform, account, value, settings))
     click.echo(f"{platform} account {account} added")
 
 
@@ -66,12 +84,128 @@ def rotate(platform: str, account: str, secret: str | None) -> None:
 @channels.command("list")
 def list_accounts() -> None:
     for row in run(db.list_channel_accounts):
-        click.echo(f"{row['platform']:10} {row['account']:30} secrets={row['secrets']}")
+        settings = " ".join(f"{k}={v}" for k, v in sorted(row["settings"].items()))
+        click.echo(f"{row['platform']:12} {row['account']:30} secrets={row['secrets']} {settings}")
 
 
 @click.group()
 def orders() -> None:
     """Canonical orders."""
+
+
+@orders.command("normalize")
+@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.argument("payload", type=click.File("rb"))
+@click.option("--header", "headers", multiple=True, help="'Name: value', as the push carried it.")
+@click.option("--detail", type=click.File("rb"), help="The fetched order detail (thin pushes).")
+@click.option("--account", default="cli", show_default=True, help="The account it came to.")
+def normalize_cmd(platform: str, payload, headers, detail, account: str) -> None:
+    """Print the canonical order of a platform payload (no side effects)."""
+    from datetime import UTC, datetime
+
+    parsed_headers = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep:
+            raise click.UsageError(f"--header {header!r} is not 'Name: value'")
+        parsed_headers[name.strip().lower()] = value.strip()
+    try:
+        body = json.loads(payload.read())
+        detail_body = json.loads(detail.read()) if detail else None
+        order = normalize(platform, body, parsed_headers, detail_body, account, datetime.now(UTC))
+    except (ValueError, OrderError) as exc:
+        raise click.ClickException(f"cannot normalize: {exc}") from None
+    click.echo(json.dumps(order.model_dump(mode="json"), indent=2, ensure_ascii=False))
+
+
+@orders.command("list")
+@click.option("--channel")
+@click.option("--account")
+@click.option("--status", type=click.Choice([s.value for s in OrderStatus], case_sensitive=False))
+@click.option("--producer")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def list_cmd(channel, account, status, producer, limit: int, as_json: bool) -> None:
+    """Canonical orders, newest first."""
+    found = run(
+        lambda c: db.list_orders(
+            c,
+            channel=channel,
+            account=account,
+            status=status.upper() if status else None,
+            producer=producer,
+            limit=limit,
+        )
+    )
+    if as_json:
+        click.echo(
+            json.dumps([o.model_dump(mode="json") for o in found], indent=2, ensure_ascii=False)
+        )
+        return
+    for o in found:
+        click.echo(
+            f"{o.order_id}  {o.channel:12} {o.external_id:22} {o.status:16} {o.total:>10} "
+            f"{o.currency}{'  ' + o.hold_reason if o.hold_reason else ''}"
+        )
+
+
+@orders.command("resolve")
+@click.argument("order_id")
+@click.option("--sku", "skus", multiple=True, help="CHANNEL_SKU=OUR_SKU (or 'line name=SKU').")
+@click.option("--province")
+@click.option("--district")
+@click.option("--ward")
+@click.option("--line1")
+@click.option("--line2")
+@click.option("--phone")
+def resolve_cmd(order_id: str, skus, **address: str | None) -> None:
+    """Fix an ON_HOLD order (SKU mapping, address) and send it on to the catalog."""
+    mapping = {}
+    for item in skus:
+        channel_sku, sep, ours = item.rpartition("=")
+        if not sep or not channel_sku or not ours:
+            raise click.UsageError(f"--sku {item!r} is not CHANNEL_SKU=SKU")
+        mapping[channel_sku] = ours
+
+    async def apply(conn):
+        accepted = await handlers.resolve_order(
+            conn, order_id, mapping, {k: v for k, v in address.items() if v}, "operator:cli"
+        )
+        await handlers.enqueue_all(conn, accepted.events, order_id)
+        return accepted
+
+    try:
+        accepted = run(apply)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OrderError as exc:
+        raise click.ClickException(f"cannot resolve: {exc}") from None
+    click.echo(f"{order_id}: {accepted.outcome} ({accepted.status})")
+
+
+@orders.command("cancel")
+@click.argument("order_id")
+@click.option("--reason", default="cancelled by the operator", show_default=True)
+@click.option("--line", "lines", multiple=True, help="SKU=UNITS to cancel only those units.")
+def cancel_cmd(order_id: str, reason: str, lines) -> None:
+    """Cancel an order or some of its units (after pickup: a return)."""
+    wanted = {}
+    for item in lines:
+        sku, sep, units = item.rpartition("=")
+        if not sep or not units.isdigit() or int(units) <= 0:
+            raise click.UsageError(f"--line {item!r} is not SKU=UNITS")
+        wanted[sku] = int(units)
+
+    async def apply(conn):
+        accepted = await handlers.cancel_order(conn, order_id, reason, wanted, "operator:cli")
+        await handlers.enqueue_all(conn, accepted.events, order_id)
+        return accepted
+
+    try:
+        accepted = run(apply)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{order_id}: {accepted.outcome} ({accepted.status})")
 
 
 @orders.command("show")

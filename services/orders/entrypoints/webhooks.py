@@ -1,27 +1,88 @@
-"""`POST /webhooks/shopify/{account}`: verify, store, publish. Anything wrong with the request
-is refused with a precise 4xx before anything is stored, and counted by reason."""
+"""`POST /webhooks/{platform}/{account}`: verify, persist, answer fast.
+
+A full-order push (Shopify, WooCommerce) is applied in the request's transaction. A thin push
+(Shopee, Lazada, TikTok Shop) is persisted as a pending fetch and acknowledged at once; the
+fetch job gets the order detail. Anything wrong with the request is refused with a precise 4xx
+before anything is stored, and counted by reason.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 
 import asyncpg
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.orders import handlers
+from services.orders import handlers, jobs
 from services.orders.adapters import postgres as db
-from services.orders.domain.channels.shopify import parse_shopify_order
+from services.orders.domain.channels.registry import (
+    PUSH_PLATFORMS,
+    Account,
+    is_woocommerce_ping,
+    read_push,
+    verify,
+)
 from services.orders.domain.errors import OrderError
-from services.orders.domain.signatures import verify_hmac_sha256_base64
-from shared.contracts.envelope import Envelope
-from shared.messaging import outbox
+from services.orders.metrics import WEBHOOKS_ACCEPTED
 from shared.metrics import REQUESTS_REJECTED
 
 log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
-ENDPOINT = "webhooks/shopify"
+
+
+class AccountCache:
+    """Every push needs its account's secrets: a short-lived cache saves that round trip. A
+    push that fails verification against a cached account is checked again against the
+    database, so a new secret is accepted at once; every change to an account is NOTIFYed
+    (migration 003) and drops it from the cache (`jobs.watch_accounts`), so a secret rotated
+    out stops verifying at once too. `ttl_s` bounds the staleness if a notification is lost."""
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[str, str], tuple[float, Account]] = {}
+
+    def get(self, platform: str, account: str) -> Account | None:
+        entry = self._entries.get((platform, account))
+        if entry and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def forget(self, key: str | None = None) -> None:
+        """Drop `platform/account` (or everything)."""
+        if key is None:
+            self._entries.clear()
+            return
+        platform, _, account = key.partition("/")
+        self._entries.pop((platform, account), None)
+
+    def put(self, account: Account) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[(account.platform, account.account)] = (
+            time.monotonic() + self.ttl_s,
+            account,
+        )
+
+
+ACCOUNTS = AccountCache()
+
+
+async def verified_account(
+    conn: asyncpg.Connection, platform: str, name: str, body: bytes, headers
+) -> Account:
+    cached = ACCOUNTS.get(platform, name)
+    if cached is not None and verify(cached, body, headers):
+        return cached
+    account = await db.get_account(conn, platform, name)
+    if account is None:
+        raise Refused(404, "unknown_account", f"no {platform} account {name!r}")
+    ACCOUNTS.put(account)
+    if not verify(account, body, headers):
+        raise Refused(401, "bad_signature", "signature missing or not valid")
+    return account
 
 
 class Refused(Exception):
@@ -42,63 +103,71 @@ async def read_capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> byt
     return bytes(body)
 
 
-async def receive_shopify_webhook(request: Request, pool: asyncpg.Pool) -> Response:
-    account = request.path_params["account"]
+def refusal(endpoint: str, refused: Refused) -> Response:
+    REQUESTS_REJECTED.labels("orders", endpoint, refused.reason).inc()
+    log.warning("request.refused", reason=refused.reason, detail=refused.detail)
+    return JSONResponse({"error": refused.reason, "detail": refused.detail}, refused.status)
+
+
+async def receive_webhook(request: Request, pool: asyncpg.Pool) -> Response:
+    platform, account = request.path_params["platform"], request.path_params["account"]
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(service="orders", channel="shopify", account=account)
+    structlog.contextvars.bind_contextvars(service="orders", channel=platform, account=account)
     try:
-        return await _receive(request, pool, account)
+        if platform not in PUSH_PLATFORMS:
+            raise Refused(404, "unknown_platform", f"{platform!r} sends no webhooks")
+        return await _receive(request, pool, platform, account)
     except Refused as refused:
-        REQUESTS_REJECTED.labels("orders", ENDPOINT, refused.reason).inc()
-        log.warning("webhook.refused", reason=refused.reason, detail=refused.detail)
-        return JSONResponse(
-            {"error": refused.reason, "detail": refused.detail}, status_code=refused.status
-        )
+        return refusal(f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}", refused)
 
 
-async def _receive(request: Request, pool: asyncpg.Pool, account: str) -> Response:
+async def _receive(request: Request, pool: asyncpg.Pool, platform: str, name: str) -> Response:
     body = await read_capped_body(request)
+    if platform == "woocommerce" and is_woocommerce_ping(body):
+        # Sent unsigned when the webhook is created; anything but 2xx counts as a failure.
+        log.info("webhook.ping")
+        return JSONResponse({"outcome": "ping"})
     async with pool.acquire() as conn:
-        secrets = await db.channel_secrets(conn, "shopify", account)
-    if secrets is None:
-        raise Refused(404, "unknown_account", f"no shopify account {account!r}")
-    if not verify_hmac_sha256_base64(body, request.headers.get("x-shopify-hmac-sha256"), secrets):
-        raise Refused(401, "bad_signature", "X-Shopify-Hmac-Sha256 missing or not valid")
-    topic = request.headers.get("x-shopify-topic")
-    if topic and not topic.startswith("orders/"):
-        # Signed, but not about an order (e.g. app/uninstalled): acknowledge it, so that Shopify
-        # does not retry it and, after repeated failures, disable the webhook.
-        log.info("webhook.ignored_topic", topic=topic)
-        return JSONResponse({"outcome": "ignored_topic", "topic": topic})
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
-    try:
-        order = parse_shopify_order(payload, account=account)
-    except OrderError as exc:
-        raise Refused(422, "invalid_order", str(exc)) from None
-    delivery_id = (
-        request.headers.get("x-shopify-event-id")
-        or request.headers.get("x-shopify-webhook-id")
-        or f"order:{order.external_id}:{order.updated_at.isoformat()}"
-    )
-    structlog.contextvars.bind_contextvars(order_id=order.order_id, correlation_id=order.order_id)
-    async with pool.acquire() as conn, conn.transaction():
-        accepted = await handlers.accept_order(
-            conn,
-            order,
-            delivery_id=delivery_id,
-            topic=topic,
-            raw_body=body,
-        )
-        for event in accepted.events:
-            env = Envelope.wrap(
-                event,
-                producer=handlers.SERVICE,
-                correlation_id=order.order_id,
-                event_id=handlers.event_id_for(order.order_id, event.event_type),
+        account = await verified_account(conn, platform, name, body, request.headers)
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
+        try:
+            push = read_push(account, payload, request.headers)
+        except OrderError as exc:
+            raise Refused(422, "invalid_order", str(exc)) from None
+        if push.kind == "ignored":
+            # Signed but not about an order: acknowledge so that the platform does not retry
+            # it and, after repeated failures, disable the webhook.
+            log.info("webhook.ignored", note=push.note)
+            by_topic = (push.note or "").startswith("topic ")
+            return JSONResponse(
+                {"outcome": "ignored_topic" if by_topic else "ignored", "detail": push.note}
             )
-            await outbox.enqueue(conn, env, event)
-    log.info("webhook.accepted", outcome=accepted.outcome)
-    return JSONResponse({"order_id": accepted.order_id, "outcome": accepted.outcome})
+        async with conn.transaction():
+            if push.kind == "fetch":
+                assert push.external_id is not None
+                fresh = await db.add_fetch(conn, platform, name, push.external_id, push.delivery_id)
+                outcome = "pending_fetch" if fresh else "duplicate_delivery"
+                order_id = None
+            else:
+                assert push.order is not None
+                structlog.contextvars.bind_contextvars(
+                    order_id=push.order.order_id, correlation_id=push.order.order_id
+                )
+                accepted = await handlers.accept_order(
+                    conn,
+                    push.order,
+                    delivery_id=push.delivery_id,
+                    topic=request.headers.get("x-shopify-topic")
+                    or request.headers.get("x-wc-webhook-topic"),
+                    raw_body=body,
+                )
+                await handlers.enqueue_all(conn, accepted.events, push.order.order_id)
+                outcome, order_id = accepted.outcome, accepted.order_id
+    if outcome == "pending_fetch":
+        jobs.FETCH_WAKE.set()
+    WEBHOOKS_ACCEPTED.labels(platform, outcome).inc()
+    log.info("webhook.accepted", outcome=outcome)
+    return JSONResponse({"order_id": order_id, "outcome": outcome})

@@ -62,8 +62,21 @@ def test_forbidden_transition_raises_invalid_transition(
     assert isinstance(caught.value, OrderError)
 
 
-def test_terminal_statuses_are_rejected_cancelled_and_delivered() -> None:
-    assert TERMINAL_STATUSES == {S.REJECTED, S.CANCELLED, S.DELIVERED}
+def test_terminal_statuses_are_rejected_cancelled_and_returned() -> None:
+    assert TERMINAL_STATUSES == {S.REJECTED, S.CANCELLED, S.RETURNED}
+
+
+def test_after_pickup_the_way_back_is_a_return_not_a_cancellation() -> None:
+    assert not can_transition(S.SHIPPED, S.CANCELLED)
+    assert transition(S.SHIPPED, S.RETURNING) is S.RETURNING
+    assert transition(S.DELIVERED, S.RETURNING) is S.RETURNING
+    assert transition(S.RETURNING, S.RETURNED) is S.RETURNED
+
+
+def test_an_order_on_hold_is_released_to_the_reservation_saga_or_cancelled() -> None:
+    assert transition(S.ON_HOLD, S.PENDING_STOCK) is S.PENDING_STOCK
+    assert transition(S.PENDING_STOCK, S.ON_HOLD) is S.ON_HOLD
+    assert not can_transition(S.ON_HOLD, S.CONFIRMED)
 
 
 @pytest.mark.parametrize("terminal", sorted(TERMINAL_STATUSES))

@@ -138,9 +138,19 @@ def _lines(raw: object, currency: str) -> list[OrderLine]:
                 quantity=quantity,
                 unit_price=money_field(item.get("price"), f"{where}.price", currency),
                 discount=_line_discount(item, where, currency),
+                cancelled_quantity=_removed(item, quantity),
             )
         )
     return lines
+
+
+def _removed(item: Json, quantity: int) -> int:
+    """Units removed by an order edit or a partial cancellation: `current_quantity` is what is
+    left of the line (absent on older API versions: nothing removed)."""
+    current = item.get("current_quantity")
+    if isinstance(current, int) and not isinstance(current, bool) and 0 <= current <= quantity:
+        return quantity - current
+    return 0
 
 
 def _line_discount(item: Json, where: str, currency: str) -> int:

@@ -1,0 +1,89 @@
+"""Pieces every channel parser uses to assemble a CanonicalOrder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.orders.domain.contacts import clean, normalise_phone
+from services.orders.domain.errors import InvalidMoney, InvalidOrderPayload
+from services.orders.domain.model import Address, CanonicalOrder, Payment, order_id_for
+from services.orders.domain.money import currency_exponent
+from services.orders.domain.status import OrderStatus
+
+ACTIVE, CANCELLED, RETURNING = (
+    OrderStatus.PENDING_STOCK,
+    OrderStatus.CANCELLED,
+    (OrderStatus.RETURNING),
+)
+_COUNTRY_NAMES = {"vietnam": "VN", "viet nam": "VN", "việt nam": "VN", "thailand": "TH"}
+
+
+def currency_code(raw: object, default: str | None = None) -> str:
+    currency = (clean(raw) or default or "").upper()
+    if not currency:
+        raise InvalidOrderPayload("currency is missing")
+    try:
+        currency_exponent(currency)
+    except InvalidMoney as exc:
+        raise InvalidOrderPayload(f"currency: {exc}") from None
+    return currency
+
+
+def country_code(raw: object, default: str = "VN") -> str:
+    value = clean(raw)
+    if value is None:
+        return default
+    if len(value) == 2 and value.isalpha():
+        return value.upper()
+    return _COUNTRY_NAMES.get(value.casefold(), default)
+
+
+def phone(raw: object, country: str) -> str | None:
+    """E.164, or None when missing or masked ("84912***678")."""
+    value = clean(raw) if isinstance(raw, str) else (str(raw) if isinstance(raw, int) else None)
+    if value is None or "*" in value:
+        return None
+    return normalise_phone(value, country)
+
+
+def masked(raw: object) -> str | None:
+    """Platforms mask names once shipped ("N***n"): keep the text but never treat it as known."""
+    value = clean(raw)
+    return None if value is None or set(value) <= {"*"} else value
+
+
+def address(*, country: str, **fields: Any) -> Address:
+    fields["phone"] = phone(fields.get("phone"), country)
+    return Address(
+        country=country, **{k: clean(v) if k != "phone" else v for k, v in fields.items()}
+    )
+
+
+def payment(
+    *, method: str, cod: bool, paid: bool, total: int, collect: int | None = None
+) -> Payment:
+    return Payment(
+        method="cod" if cod else (method or "unknown"),
+        cod=cod,
+        cod_amount=min(total, collect if collect is not None else total) if cod and not paid else 0,
+        paid=paid,
+    )
+
+
+def build(channel: str, account: str, external_id: str, **fields: Any) -> CanonicalOrder:
+    """The CanonicalOrder, with pydantic's complaints turned into one precise payload error."""
+    try:
+        return CanonicalOrder(
+            order_id=order_id_for(channel, account, external_id),
+            channel=channel,
+            account=account,
+            external_id=external_id,
+            **fields,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'order'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidOrderPayload(f"{channel} order {external_id}: {problems}") from None

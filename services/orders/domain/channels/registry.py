@@ -1,0 +1,185 @@
+"""The seven channels behind one interface: verify a push, read it (a full order, or a thin
+notice whose detail must be fetched), and parse a fetched detail. Pure: no I/O."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from services.orders.domain.channels import lazada, manual, shopee, tiki, tiktok, woocommerce
+from services.orders.domain.channels.payload import id_field, object_field, text
+from services.orders.domain.channels.shopify import parse_shopify_order
+from services.orders.domain.errors import InvalidOrderPayload
+from services.orders.domain.model import CanonicalOrder
+from services.orders.domain.signatures import verify_hmac_sha256_base64, verify_hmac_sha256_hex
+
+PLATFORMS: Final = ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop", "tiki", "manual")
+PUSH_PLATFORMS: Final = ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop")
+THIN_PLATFORMS: Final = ("shopee", "lazada", "tiktok-shop", "tiki")
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    account: str
+    secrets: Sequence[str]  # newest first; two during a rotation
+    settings: Mapping[str, str] = field(default_factory=dict)  # app_key, callback_url, ...
+
+    def get(self, key: str) -> str:
+        return self.settings.get(key) or ""
+
+
+@dataclass(frozen=True)
+class Push:
+    kind: Literal["order", "fetch", "ignored"]
+    delivery_id: str
+    external_id: str | None = None
+    order: CanonicalOrder | None = None
+    note: str | None = None
+
+
+def verify(account: Account, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether the push is signed by the platform with one of the account's secrets."""
+    secrets = list(account.secrets)
+    match account.platform:
+        case "shopify":
+            return verify_hmac_sha256_base64(body, headers.get("x-shopify-hmac-sha256"), secrets)
+        case "woocommerce":
+            # WooCommerce signs with the secret as stored after HTML-entity decoding.
+            decoded = [html.unescape(s) for s in secrets]
+            return verify_hmac_sha256_base64(body, headers.get("x-wc-webhook-signature"), decoded)
+        case "shopee":
+            prefix = (account.get("callback_url") + "|").encode()
+            return verify_hmac_sha256_hex(prefix + body, headers.get("authorization"), secrets)
+        case "lazada" | "tiktok-shop":
+            prefix = account.get("app_key").encode()
+            return verify_hmac_sha256_hex(prefix + body, headers.get("authorization"), secrets)
+    return False
+
+
+def is_woocommerce_ping(body: bytes) -> bool:
+    """The unsigned form body `webhook_id=N` WooCommerce sends when a webhook is created."""
+    key, _, value = body.partition(b"=")
+    return key == b"webhook_id" and value.isdigit() and len(body) < 64
+
+
+def read_push(account: Account, payload: Any, headers: Mapping[str, str]) -> Push:
+    """What a verified push asks of us. Raises InvalidOrderPayload for a body it cannot use."""
+    return _guard(lambda: _read_push(account, payload, headers))
+
+
+def _read_push(account: Account, payload: Any, headers: Mapping[str, str]) -> Push:
+    if not isinstance(payload, Mapping):
+        raise InvalidOrderPayload("the body must be a JSON object")
+    name = account.account
+    match account.platform:
+        case "shopify":
+            topic = headers.get("x-shopify-topic")
+            if topic and not topic.startswith("orders/"):
+                return Push("ignored", "", note=f"topic {topic}")
+            order = parse_shopify_order(payload, account=name)
+            delivery = headers.get("x-shopify-event-id") or headers.get("x-shopify-webhook-id")
+            return Push(
+                "order",
+                delivery or f"order:{order.external_id}:{order.updated_at}",
+                order.external_id,
+                order,
+            )
+        case "woocommerce":
+            topic = headers.get("x-wc-webhook-topic")
+            if topic and not topic.startswith("order."):
+                return Push("ignored", "", note=f"topic {topic}")
+            if str(payload.get("status")) in woocommerce.NOT_AN_ORDER:
+                return Push("ignored", "", note=f"status {payload.get('status')}")
+            order = woocommerce.parse_woocommerce_order(payload, account=name)
+            key = f"{order.external_id}:{order.updated_at.isoformat()}:{order.channel_status}"
+            return Push("order", key, order.external_id, order)
+        case "shopee":
+            if payload.get("code") != shopee.ORDER_STATUS_PUSH:
+                return Push("ignored", "", note=f"push code {payload.get('code')!r}")
+            data = object_field(payload, "data")
+            sn = id_field(data.get("ordersn"), "data.ordersn")
+            key = f"{sn}:{text(data.get('status'))}:{text(data.get('update_time'))}"
+            return Push("fetch", key, sn)
+        case "lazada":
+            if payload.get("message_type") != 0:
+                return Push("ignored", "", note=f"message_type {payload.get('message_type')!r}")
+            data = object_field(payload, "data")
+            order_id = id_field(data.get("trade_order_id"), "data.trade_order_id")
+            key = ":".join(
+                text(data.get(k)) or "-"
+                for k in (
+                    "trade_order_id",
+                    "trade_order_line_id",
+                    "order_status",
+                    "status_update_time",
+                )
+            )
+            return Push("fetch", key, order_id)
+        case "tiktok-shop":
+            if payload.get("type") != tiktok.ORDER_STATUS_CHANGE:
+                return Push("ignored", "", note=f"type {payload.get('type')!r}")
+            data = object_field(payload, "data")
+            order_id = id_field(data.get("order_id"), "data.order_id")
+            notification = text(payload.get("tts_notification_id"))
+            status = text(data.get("order_status")) or ""
+            key = notification or f"{order_id}:{status}:{text(data.get('update_time'))}"
+            return Push("fetch", key, order_id, note=tiktok.WEBHOOK_STATUS.get(status, status))
+    raise InvalidOrderPayload(f"{account.platform} has no pushes")
+
+
+_DETAIL_PARSERS: Final[Mapping[str, Callable[..., CanonicalOrder]]] = {
+    "shopify": parse_shopify_order,
+    "woocommerce": woocommerce.parse_woocommerce_order,
+    "shopee": shopee.parse_shopee_order,
+    "lazada": lazada.parse_lazada_order,
+    "tiktok-shop": tiktok.parse_tiktok_order,
+    "tiki": tiki.parse_tiki_order,
+}
+
+
+def parse_detail(platform: str, detail: Any, account: str) -> CanonicalOrder:
+    """The canonical order from a fetched order detail (or a full push body)."""
+    parser = _DETAIL_PARSERS.get(platform)
+    if parser is None:
+        raise InvalidOrderPayload(f"no order parser for {platform}")
+    return _guard(lambda: parser(detail, account=account))
+
+
+def normalize(
+    platform: str,
+    payload: Any,
+    headers: Mapping[str, str],
+    detail: Any | None,
+    account: str,
+    now: datetime,
+) -> CanonicalOrder:
+    """What `ovop orders normalize` prints: the push (and fetched detail) as a canonical order."""
+    if platform == "manual":
+        return _guard(lambda: manual.parse_manual_order(payload, now=now))
+    if platform in THIN_PLATFORMS:
+        if detail is None:
+            raise InvalidOrderPayload(f"{platform} pushes are thin: give --detail <file>")
+        return parse_detail(platform, detail, account)
+    push = read_push(Account(platform, account, ()), payload, headers)
+    if push.order is None:
+        raise InvalidOrderPayload(f"not an order: {push.note}")
+    return push.order
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    """A parser's unexpected error on strange input is still a payload problem, never a crash."""
+    try:
+        return fn()
+    except InvalidOrderPayload:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        raise InvalidOrderPayload(f"unusable payload: {type(exc).__name__}: {exc}") from None
+
+
+def loads(body: bytes) -> Any:
+    return json.loads(body)

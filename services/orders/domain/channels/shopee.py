@@ -1,0 +1,133 @@
+"""Shopee Open Platform v2: the thin push (code 3: `ordersn`, `status`, `update_time`) and the
+`v2.order.get_order_detail` response the adapter fetches after it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from services.orders.domain.channels.common import (
+    ACTIVE,
+    CANCELLED,
+    RETURNING,
+    address,
+    build,
+    country_code,
+    currency_code,
+    masked,
+    payment,
+    phone,
+)
+from services.orders.domain.channels.payload import (
+    Json,
+    id_field,
+    int_field,
+    list_field,
+    number_money,
+    object_field,
+    text,
+    unix_time,
+)
+from services.orders.domain.contacts import clean
+from services.orders.domain.errors import InvalidOrderPayload
+from services.orders.domain.model import Buyer, CanonicalOrder, OrderLine
+
+CHANNEL: Final = "shopee"
+ORDER_STATUS_PUSH: Final = 3
+_INTENT: Final = {"CANCELLED": CANCELLED, "IN_CANCEL": ACTIVE, "TO_RETURN": RETURNING}
+
+
+def detail_order(detail: Json) -> Json:
+    """The order object out of a get_order_detail response (or the order itself)."""
+    if "order_sn" in detail:
+        return detail
+    orders = list_field(object_field(detail, "response"), "order_list")
+    if not orders:
+        error = clean(detail.get("error")) or "no order in response.order_list"
+        raise InvalidOrderPayload(f"Shopee order detail: {error}")
+    return orders[0]
+
+
+def parse_shopee_order(detail: Json, *, account: str) -> CanonicalOrder:
+    if not isinstance(detail, Mapping):
+        raise InvalidOrderPayload("Shopee order detail must be a JSON object")
+    order = detail_order(detail)
+    external_id = id_field(order.get("order_sn"), "order_sn")
+    currency = currency_code(order.get("currency"))
+    status = clean(order.get("order_status")) or "UNKNOWN"
+    lines = []
+    for i, item in enumerate(list_field(order, "item_list")):
+        where = f"item_list[{i}]"
+        quantity = int_field(item.get("model_quantity_purchased"), f"{where}.quantity", minimum=1)
+        original = number_money(item.get("model_original_price"), f"{where}.price", currency)
+        paid = number_money(
+            item.get("model_discounted_price"), f"{where}.discounted", currency, default=original
+        )
+        lines.append(
+            OrderLine(
+                channel_line_id=f"{text(item.get('item_id'))}:{text(item.get('model_id')) or 0}",
+                # The model's SKU when the item has variations, else the item's.
+                channel_sku=clean(item.get("model_sku")) or clean(item.get("item_sku")),
+                name=clean(item.get("item_name")) or "",
+                quantity=quantity,
+                unit_price=original,
+                discount=max(0, (original - paid) * quantity),
+            )
+        )
+    if not lines:
+        raise InvalidOrderPayload("item_list is missing or empty")
+    recipient = object_field(order, "recipient_address")
+    country = country_code(recipient.get("region") or order.get("region"))
+    total = number_money(order.get("total_amount"), "total_amount", currency)
+    shipping = number_money(
+        order.get("actual_shipping_fee") or order.get("estimated_shipping_fee"),
+        "shipping_fee",
+        currency,
+        default=0,
+    )
+    subtotal = sum(ln.unit_price * ln.quantity - ln.discount for ln in lines)
+    cod = order.get("cod") is True
+    vn = country == "VN"
+    return build(
+        CHANNEL,
+        account,
+        external_id,
+        channel_order_name=external_id,
+        status=_INTENT.get(status, ACTIVE),
+        channel_status=status
+        + (f"/{order['completed_scenario']}" if clean(order.get("completed_scenario")) else ""),
+        placed_at=unix_time(order.get("create_time"), "create_time"),
+        updated_at=unix_time(order.get("update_time"), "update_time"),
+        currency=currency,
+        lines=lines,
+        subtotal=subtotal,
+        shipping_fee=shipping,
+        discount_total=0,
+        total=total,
+        payment=payment(
+            method=clean(order.get("payment_method")) or "unknown",
+            cod=cod,
+            paid=not cod and order.get("pay_time") is not None,
+            total=total,
+        ),
+        buyer=Buyer(name=masked(order.get("buyer_username")), phone=None),
+        shipping_address=address(
+            country=country,
+            recipient=masked(recipient.get("name")),
+            phone=recipient.get("phone"),
+            line1=recipient.get("full_address"),
+            # Vietnamese addresses are shifted one level: state = province, city = district,
+            # district = ward (and town, when present, is the ward).
+            ward=(recipient.get("town") or recipient.get("district"))
+            if vn
+            else recipient.get("district"),
+            district=recipient.get("city") if vn else None,
+            city=recipient.get("city"),
+            province=recipient.get("state"),
+            postal_code=recipient.get("zipcode"),
+        ),
+    )
+
+
+def buyer_phone(detail: Json, country: str = "VN") -> str | None:
+    return phone(object_field(detail_order(detail), "recipient_address").get("phone"), country)

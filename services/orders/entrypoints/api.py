@@ -1,0 +1,185 @@
+"""The orders API (admin bearer token on every route: orders carry buyers' personal data).
+
+GET /orders (filters: status, channel, account, producer, since, until, limit),
+GET /orders/{id} (with its history), POST /orders (a manual order), POST /orders/import (CSV),
+POST /orders/{id}/cancel ({"reason": ..., "lines": {"<sku>": <units>}} or the whole order).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.orders import handlers
+from services.orders.adapters import postgres as db
+from services.orders.domain.channels.manual import parse_manual_csv, parse_manual_order
+from services.orders.domain.errors import OrderError
+from services.orders.domain.status import OrderStatus
+from services.orders.entrypoints.webhooks import Refused, read_capped_body, refusal
+from shared.http import require_admin
+
+log = structlog.get_logger(__name__)
+MAX_LIMIT = 1000
+
+
+def order_json(order, history=None) -> dict[str, Any]:
+    body = order.model_dump(mode="json")
+    if history is not None:
+        body["history"] = [{**h, "changed_at": h["changed_at"].isoformat()} for h in history]
+    return body
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Refused(400, "bad_query", f"{name} must be an ISO 8601 time") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _json_body(request: Request) -> Any:
+    body = await read_capped_body(request)
+    try:
+        return json.loads(body) if body.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise Refused(400, "malformed_json", f"body is not JSON: {exc}") from None
+
+
+def routes(get_pool, get_token) -> list[Route]:
+    def guarded(endpoint: str):
+        def wrap(fn):
+            async def handler(request: Request) -> Response:
+                refused = require_admin(request, get_token())
+                if refused:
+                    return refused
+                try:
+                    return await fn(request, get_pool())
+                except Refused as exc:
+                    return refusal(endpoint, exc)
+
+            return handler
+
+        return wrap
+
+    @guarded("orders/list")
+    async def list_orders(request: Request, pool: asyncpg.Pool) -> Response:
+        q = request.query_params
+        status = q.get("status")
+        if status and status.upper() not in OrderStatus.__members__:
+            raise Refused(400, "bad_query", f"unknown status {status!r}")
+        limit = q.get("limit", "100")
+        if not limit.isdigit() or not 0 < int(limit) <= MAX_LIMIT:
+            raise Refused(400, "bad_query", f"limit must be 1..{MAX_LIMIT}")
+        async with pool.acquire() as conn:
+            orders = await db.list_orders(
+                conn,
+                status=status.upper() if status else None,
+                channel=q.get("channel"),
+                account=q.get("account"),
+                producer=q.get("producer"),
+                since=_time_param(request, "since"),
+                until=_time_param(request, "until"),
+                limit=int(limit),
+            )
+        return JSONResponse({"orders": [order_json(o) for o in orders]})
+
+    @guarded("orders/show")
+    async def show_order(request: Request, pool: asyncpg.Pool) -> Response:
+        order_id = request.path_params["order_id"]
+        async with pool.acquire() as conn:
+            order = await db.get_order(conn, order_id)
+            history = await db.status_history(conn, order_id)
+        if order is None:
+            return JSONResponse({"error": "not_found"}, 404)
+        return JSONResponse(order_json(order, history))
+
+    @guarded("orders/create")
+    async def create_order(request: Request, pool: asyncpg.Pool) -> Response:
+        body = await _json_body(request)
+        if isinstance(body, dict) and not body.get("order_ref") and not body.get("external_id"):
+            body["order_ref"] = f"M-{uuid.uuid4().hex[:10].upper()}"
+        try:
+            order = parse_manual_order(body, now=datetime.now(UTC))
+        except OrderError as exc:
+            raise Refused(422, "invalid_order", str(exc)) from None
+        async with pool.acquire() as conn, conn.transaction():
+            accepted = await handlers.ingest(conn, order, source="manual:api")
+            await handlers.enqueue_all(conn, accepted.events, order.order_id)
+        return JSONResponse(
+            {"order_id": order.order_id, "outcome": accepted.outcome, "status": accepted.status},
+            201 if accepted.outcome == "created" else 200,
+        )
+
+    @guarded("orders/import")
+    async def import_orders(request: Request, pool: asyncpg.Pool) -> Response:
+        raw = await read_capped_body(request, 5 * 1024 * 1024)
+        try:
+            text = raw.decode("utf-8-sig")
+            orders, errors = parse_manual_csv(text, now=datetime.now(UTC))
+        except UnicodeDecodeError:
+            raise Refused(400, "malformed_csv", "the CSV must be UTF-8") from None
+        except OrderError as exc:
+            raise Refused(422, "invalid_csv", str(exc)) from None
+        results = []
+        async with pool.acquire() as conn, conn.transaction():
+            for order in orders:
+                accepted = await handlers.ingest(conn, order, source="manual:import")
+                await handlers.enqueue_all(conn, accepted.events, order.order_id)
+                results.append(
+                    {
+                        "order_ref": order.external_id,
+                        "order_id": order.order_id,
+                        "outcome": accepted.outcome,
+                        "status": accepted.status,
+                    }
+                )
+        status = 200 if results or not errors else 422
+        return JSONResponse({"orders": results, "errors": errors}, status)
+
+    @guarded("orders/cancel")
+    async def cancel(request: Request, pool: asyncpg.Pool) -> Response:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise Refused(422, "invalid_request", "the body must be a JSON object")
+        reason = body.get("reason") or "cancelled by the operator"
+        lines = body.get("lines")
+        if lines is not None and not (
+            isinstance(lines, dict)
+            and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v < 10**6
+                for v in lines.values()
+            )
+        ):
+            raise Refused(422, "invalid_request", "lines must map SKUs to positive units")
+        order_id = request.path_params["order_id"]
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                accepted = await handlers.cancel_order(
+                    conn, order_id, str(reason)[:500], lines, "operator:api"
+                )
+                await handlers.enqueue_all(conn, accepted.events, order_id)
+        except LookupError:
+            return JSONResponse({"error": "not_found"}, 404)
+        return JSONResponse(
+            {"order_id": order_id, "outcome": accepted.outcome, "status": accepted.status}
+        )
+
+    return [
+        Route("/orders", list_orders, methods=["GET"]),
+        Route("/orders", create_order, methods=["POST"]),
+        Route("/orders/import", import_orders, methods=["POST"]),
+        Route("/orders/{order_id}", show_order, methods=["GET"]),
+        Route("/orders/{order_id}/cancel", cancel, methods=["POST"]),
+        Route("/admin/orders/{order_id}", show_order, methods=["GET"]),
+    ]

@@ -1,0 +1,271 @@
+"""The orders service's background jobs (run by shared.runtime.Service, restarted on crash):
+
+- `fetch_details`: a thin push (Shopee, Lazada, TikTok Shop) or a Tiki event is persisted in
+  `inbound_fetches` before it is acknowledged; this job fetches the order detail through the
+  platform's API (retried with backoff inside an attempt; failed attempts rescheduled with a
+  growing delay) and applies it. Nothing is lost when the platform's API is down.
+- `poll_tiki`: Tiki has no push: pull each account's event queue, persist, then ack.
+- `pull_shopee`: recover Shopee pushes that never arrived (orders updated in the last 3 days).
+- `expire_reservations`: the reservation saga's timeout.
+- `sync_stock`: push the latest stock figure of each listing to its platform (bursts coalesce:
+  only the latest version is pushed).
+- `watch_accounts`: drop a changed channel account from the webhook's cache (LISTEN).
+- `sample_backlog`: the backlog gauges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import structlog
+
+from services.orders import handlers
+from services.orders.adapters import postgres as db
+from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
+from services.orders.adapters.platforms.shopee import ShopeeClient
+from services.orders.adapters.platforms.tiki import TikiClient
+from services.orders.domain.channels.registry import parse_detail
+from services.orders.domain.channels.tiki import ORDER_EVENTS
+from services.orders.domain.errors import OrderError
+from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
+
+log = structlog.get_logger(__name__)
+FETCH_WAKE = asyncio.Event()  # set by the webhook after persisting a thin push
+
+
+def _interval(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def retry_delay_s(attempts: int) -> float:
+    """5 s, 10 s, 20 s ... capped at 10 minutes: a platform outage is waited out."""
+    return min(600.0, 5.0 * 2 ** min(attempts, 10))
+
+
+async def fetch_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 20) -> int:
+    async with pool.acquire() as conn, conn.transaction():
+        due = await db.claim_fetches(conn, limit)
+    for row in due:
+        await _fetch_one(pool, http, row)
+    return len(due)
+
+
+async def _fetch_one(pool: asyncpg.Pool, http: httpx.AsyncClient, row: dict[str, Any]) -> None:
+    platform, name = row["platform"], row["account"]
+    structlog.contextvars.bind_contextvars(channel=platform, account=name)
+    try:
+        async with pool.acquire() as conn:
+            account = await db.get_account(conn, platform, name)
+        if account is None:
+            raise PlatformError(f"no {platform} account {name!r}")
+        detail = await client_for(account, http).fetch_order(row["external_id"])
+        order = parse_detail(platform, detail, name)
+    except (PlatformError, OrderError) as exc:
+        delay = retry_delay_s(row["attempts"])
+        DETAIL_FETCHES.labels(platform, type(exc).__name__).inc()
+        log.warning(
+            "fetch.failed", external_id=row["external_id"], error=str(exc), retry_in_s=delay
+        )
+        async with pool.acquire() as conn:
+            await db.fetch_failed(conn, row["id"], f"{type(exc).__name__}: {exc}", delay)
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        accepted = await handlers.ingest(conn, order, source=f"{platform}:{row['delivery_id']}")
+        await handlers.enqueue_all(conn, accepted.events, order.order_id)
+        await db.fetch_done(conn, row["id"], order.order_id)
+    DETAIL_FETCHES.labels(platform, "applied").inc()
+    log.info("fetch.applied", order_id=order.order_id, outcome=accepted.outcome)
+
+
+async def fetch_details(service) -> None:
+    poll = _interval("ORDERS_FETCH_POLL_S", 1.0)
+    async with httpx.AsyncClient() as http:
+        while True:
+            FETCH_WAKE.clear()
+            if await fetch_once(service.pool, http):
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll):
+                    await FETCH_WAKE.wait()
+
+
+async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -> int:
+    """Pull one batch of the account's queue, persist it, then ack (never ack before)."""
+    client = TikiClient(account, http)
+    ack_id, events = await client.pull_events()
+    added = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for event in events:
+            payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+            code = payload.get("order_code")
+            if event.get("type") not in ORDER_EVENTS or not isinstance(code, str) or not code:
+                log.info("tiki.event_ignored", type=event.get("type"))
+                continue
+            delivery = str(event.get("id") or f"{code}:{event.get('created_at')}")
+            added += await db.add_fetch(conn, "tiki", account.account, code, delivery)
+    if ack_id:
+        await client.ack(ack_id)
+    if added:
+        FETCH_WAKE.set()
+    return added
+
+
+async def poll_tiki(service) -> None:
+    every = _interval("ORDERS_TIKI_POLL_S", 10.0)
+    async with httpx.AsyncClient() as http:
+        while True:
+            async with service.pool.acquire() as conn:
+                accounts = await db.accounts_of(conn, "tiki")
+            for account in accounts:
+                try:
+                    await poll_tiki_once(service.pool, http, account)
+                except PlatformError as exc:
+                    log.warning("tiki.poll_failed", account=account.account, error=str(exc))
+            await asyncio.sleep(every)
+
+
+SHOPEE_PULL_WINDOW = timedelta(days=3)  # how long Shopee keeps lost pushes pullable
+PULL_OVERLAP = timedelta(minutes=10)
+
+
+async def pull_shopee_once(
+    pool: asyncpg.Pool, http: httpx.AsyncClient, account, now: datetime | None = None
+) -> int:
+    """Recover lost Shopee pushes: list the orders updated since the last pull (at most 3 days
+    back, with an overlap) and queue a detail fetch for each status not seen yet."""
+    now = now or datetime.now(UTC)
+    async with pool.acquire() as conn:
+        since = await db.cursor(conn, "shopee", account.account)
+    since = (
+        max(since - PULL_OVERLAP, now - SHOPEE_PULL_WINDOW) if since else (now - SHOPEE_PULL_WINDOW)
+    )
+    found = await ShopeeClient(account, http).orders_updated(
+        int(since.timestamp()), int(now.timestamp())
+    )
+    added = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for sn, status in found:
+            added += await db.add_fetch(conn, "shopee", account.account, sn, f"pull:{sn}:{status}")
+        await db.set_cursor(conn, "shopee", account.account, now)
+    if added:
+        FETCH_WAKE.set()
+    return added
+
+
+async def pull_shopee(service) -> None:
+    every = _interval("ORDERS_SHOPEE_PULL_S", 600.0)
+    async with httpx.AsyncClient() as http:
+        while True:
+            async with service.pool.acquire() as conn:
+                accounts = await db.accounts_of(conn, "shopee")
+            for account in accounts:
+                try:
+                    await pull_shopee_once(service.pool, http, account)
+                except PlatformError as exc:
+                    log.warning("shopee.pull_failed", account=account.account, error=str(exc))
+            await asyncio.sleep(every)
+
+
+async def expire_reservations(service) -> None:
+    every = _interval("ORDERS_SAGA_SWEEP_S", 5.0)
+    while True:
+        async with service.pool.acquire() as conn, conn.transaction():
+            for accepted in await handlers.expire_reservations(conn):
+                log.warning("order.reservation_timed_out", order_id=accepted.order_id)
+        await asyncio.sleep(every)
+
+
+async def push_stock_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 50) -> int:
+    async with pool.acquire() as conn, conn.transaction():
+        due = await db.claim_stock_pushes(conn, limit)
+    for row in due:
+        key = (row["channel"], row["account"], row["channel_sku"])
+        try:
+            async with pool.acquire() as conn:
+                account = await db.get_account(conn, row["channel"], row["account"])
+            if account is None:
+                raise Unsupported(f"no {row['channel']} account {row['account']!r}")
+            await client_for(account, http).update_stock(row["channel_sku"], row["available"])
+        except Unsupported as exc:
+            STOCK_PUSHES.labels(row["channel"], "unsupported").inc()
+            async with pool.acquire() as conn:
+                await db.stock_pushed(conn, *key, row["version"], note=str(exc))
+            continue
+        except PlatformError as exc:
+            STOCK_PUSHES.labels(row["channel"], "failed").inc()
+            log.warning("stock.push_failed", channel_sku=row["channel_sku"], error=str(exc))
+            async with pool.acquire() as conn:
+                await db.stock_push_failed(conn, *key, str(exc), retry_delay_s(row["attempts"]))
+            continue
+        STOCK_PUSHES.labels(row["channel"], "pushed").inc()
+        async with pool.acquire() as conn:
+            await db.stock_pushed(conn, *key, row["version"])
+    return len(due)
+
+
+async def sync_stock(service) -> None:
+    # The pause between passes is what coalesces a burst: every level that arrives meanwhile
+    # overwrites the listing's pending figure, and one push carries the latest.
+    every = _interval("ORDERS_STOCK_SYNC_S", 1.0)
+    async with httpx.AsyncClient() as http:
+        while True:
+            await push_stock_once(service.pool, http)
+            await asyncio.sleep(every)
+
+
+async def watch_accounts(service) -> None:
+    """Drop a channel account from the webhook's cache as soon as it changes."""
+    from services.orders.entrypoints.webhooks import ACCOUNTS
+
+    def changed(_conn, _pid, _channel, payload: str) -> None:
+        ACCOUNTS.forget(payload)
+
+    async with service.pool.acquire() as conn:
+        await conn.add_listener("channel_accounts", changed)
+        ACCOUNTS.forget()  # whatever was cached before we listened may be stale
+        try:
+            while True:
+                await asyncio.sleep(3600)
+        finally:
+            await conn.remove_listener("channel_accounts", changed)
+
+
+BACKLOG_SQL = """SELECT
+    (SELECT count(*) FROM inbound_fetches WHERE state = 'pending') AS pending_fetches,
+    (SELECT count(*) FROM listing_stock WHERE pushed_version IS DISTINCT FROM version)
+        AS stock_pushes,
+    (SELECT count(*) FROM orders WHERE status = 'ON_HOLD') AS on_hold,
+    (SELECT count(*) FROM orders WHERE status = 'PENDING_STOCK') AS pending_stock"""
+
+
+async def sample_backlog(service) -> None:
+    """Backlog gauges for alerts: a platform API down shows as pending fetches growing."""
+    every = _interval("ORDERS_BACKLOG_SAMPLE_S", 15.0)
+    while True:
+        await sample_backlog_once(service.pool)
+        await asyncio.sleep(every)
+
+
+async def sample_backlog_once(pool: asyncpg.Pool) -> dict[str, int]:
+    async with pool.acquire() as conn:
+        row = dict(await conn.fetchrow(BACKLOG_SQL))
+    for kind, value in row.items():
+        BACKLOG.labels(kind).set(value)
+    return row
+
+
+JOBS = (
+    fetch_details,
+    poll_tiki,
+    pull_shopee,
+    expire_reservations,
+    sync_stock,
+    watch_accounts,
+    sample_backlog,
+)

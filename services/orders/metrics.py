@@ -1,0 +1,27 @@
+"""The orders service's own metrics (the shared ones are in shared/metrics.py)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+WEBHOOKS_ACCEPTED = Counter(
+    "ovop_orders_webhooks_accepted_total",
+    "Verified pushes accepted and persisted, by platform and outcome.",
+    ["platform", "outcome"],
+)
+DETAIL_FETCHES = Counter(
+    "ovop_orders_detail_fetches_total",
+    "Order-detail fetches after a thin push or a Tiki event, by platform and outcome.",
+    ["platform", "outcome"],
+)
+STOCK_PUSHES = Counter(
+    "ovop_orders_stock_pushes_total",
+    "Stock levels pushed to a channel listing, by channel and outcome.",
+    ["channel", "outcome"],
+)
+BACKLOG = Gauge(
+    "ovop_orders_backlog",
+    "What waits: pending detail fetches, listings with a stock figure not yet pushed, orders on "
+    "hold for the operator, orders waiting for the catalog.",
+    ["kind"],
+)

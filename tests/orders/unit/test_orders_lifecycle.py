@@ -1,0 +1,109 @@
+"""The lifecycle rules, in memory: ordering by the platform's update time, cancellations,
+returns, holds, the reservation saga and fulfilment units."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.orders.domain import lifecycle
+from services.orders.domain.channels.registry import parse_detail
+from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected
+from services.orders.domain.status import OrderStatus as S
+from tests.orders import samples
+
+T0 = datetime(2025, 8, 1, 1, 0, tzinfo=UTC)
+
+
+def lazada(statuses, updated="2025-08-01 08:05:00 +0700"):
+    return parse_detail(
+        "lazada",
+        samples.lazada_detail(units=len(statuses), statuses=statuses, updated_at=updated),
+        "lz",
+    )
+
+
+def placed():
+    return lifecycle.new_order(lazada(["pending"] * 3)).order
+
+
+def test_a_new_order_asks_the_catalog_to_reserve():
+    result = lifecycle.new_order(lazada(["pending"] * 3))
+    assert result.order.status is S.PENDING_STOCK and result.effects == [Placed()]
+
+
+def test_a_stale_update_never_wins_and_an_equal_one_is_a_no_op():
+    current = lifecycle.apply_channel_update(
+        placed(), lazada(["canceled"] * 3, "2025-08-01 09:00:00 +0700")
+    ).order
+    older = lazada(["pending"] * 3, "2025-08-01 08:30:00 +0700")
+    assert lifecycle.apply_channel_update(current, older).outcome == "stale"
+    same = lazada(["canceled"] * 3, "2025-08-01 09:00:00 +0700")
+    assert lifecycle.apply_channel_update(current, same).outcome == "unchanged"
+
+
+def test_partial_cancellation_releases_only_the_cancelled_units_once():
+    update = lazada(["canceled", "pending", "pending"], "2025-08-01 09:00:00 +0700")
+    result = lifecycle.apply_channel_update(placed(), update)
+    assert result.effects == [Cancelled(result.effects[0].reason, (("LZ-HONEY-500", 1),))]
+    assert result.order.status is S.PENDING_STOCK
+    # A later update still showing that unit cancelled does not cancel it again.
+    later = lazada(["canceled", "pending", "pending"], "2025-08-01 10:00:00 +0700")
+    assert lifecycle.apply_channel_update(result.order, later).effects == []
+
+
+def test_a_cancellation_is_never_undone_by_a_later_update():
+    cancelled = lifecycle.apply_channel_update(
+        placed(), lazada(["canceled"] * 3, "2025-08-01 09:00:00 +0700")
+    ).order
+    revived = lazada(["pending"] * 3, "2025-08-01 10:00:00 +0700")
+    assert lifecycle.apply_channel_update(cancelled, revived).order.status is S.CANCELLED
+
+
+def test_cancellation_after_pickup_is_a_return():
+    shipped = placed().model_copy(update={"status": S.SHIPPED})
+    result = lifecycle.cancel(shipped, "buyer changed mind")
+    assert result.order.status is S.RETURNING
+    assert result.effects == [Cancelled("buyer changed mind", after_pickup=True)]
+    partial = lifecycle.cancel(shipped, "one broke", {"LZ-HONEY-500": 1})
+    assert partial.effects == [Cancelled("one broke", (("LZ-HONEY-500", 1),), True)]
+
+
+def test_the_reservation_saga_confirms_rejects_holds_and_compensates():
+    order = placed()
+    units = lifecycle.units_from_allocations([("P1", [("A", "a", 1)]), ("P2", [("B", "b", 2)])])
+    confirmed = lifecycle.on_reserved(order, units)
+    assert confirmed.effects == [Confirmed()]
+    assert [u.producer_id for u in confirmed.order.fulfilment_units] == ["P1", "P2"]
+    assert lifecycle.on_rejected(order, "insufficient_stock: A", []).effects == [
+        Rejected("insufficient_stock: A")
+    ]
+    held = lifecycle.on_rejected(order, "unknown_sku: X", ["X"]).order
+    assert held.status is S.ON_HOLD and held.hold_reason == "unmapped_sku: X"
+    timed_out = lifecycle.on_reservation_timeout(order, "900s")
+    assert timed_out.order.status is S.CANCELLED and isinstance(timed_out.effects[0], Cancelled)
+    late = lifecycle.on_reserved(timed_out.order, units)
+    assert late.order.status is S.CANCELLED and isinstance(late.effects[0], Cancelled)
+
+
+def test_shipment_events_move_units_and_the_order_follows_the_slowest():
+    units = lifecycle.units_from_allocations([("P1", []), ("P2", [])])
+    order = lifecycle.on_reserved(placed(), units).order
+    order = lifecycle.on_shipment(order, "P1", "S1", "picked_up", T0, "x").order
+    assert order.status is S.SHIPPED
+    order = lifecycle.on_shipment(order, "P1", "S1", "delivered", T0 + timedelta(1), "x").order
+    assert order.status is S.SHIPPED
+    stale = lifecycle.on_shipment(order, "P1", "S1", "picked_up", T0, "x")
+    assert stale.outcome == "stale"
+    order = lifecycle.on_shipment(order, "P2", "S2", "delivered", T0 + timedelta(1), "x").order
+    assert order.status is S.DELIVERED
+
+
+def test_resolve_maps_skus_fixes_the_address_and_releases_the_hold():
+    order = placed().model_copy(
+        update={"status": S.ON_HOLD, "hold_reason": "unmapped_sku: X", "shipping_address": None}
+    )
+    still = lifecycle.resolve(order, {"LZ-HONEY-500": "HG-HONEY-500"})
+    assert still.order.status is S.ON_HOLD and "address_unusable" in still.order.hold_reason
+    done = lifecycle.resolve(still.order, {}, {"line1": "Thôn 3", "province": "Hà Giang"})
+    assert done.order.status is S.PENDING_STOCK and done.effects == [Placed()]
+    assert done.order.lines[0].sku == "HG-HONEY-500"
