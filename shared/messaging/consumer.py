@@ -39,6 +39,7 @@ from shared.metrics import HANDLER_FAILURES, HANDLER_SECONDS, MESSAGES_CONSUMED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
+AGGREGATE_IDS = ("order_id", "shipment_id", "hub_id", "sku")
 
 Handler = Callable[[asyncpg.Connection, Envelope, Event], Awaitable[Sequence[Event]]]
 
@@ -150,6 +151,10 @@ class Consumer:
         )
         if event is None:
             return "ignored", envelope.event_type
+        # Every log line of the handling names the aggregate(s) the event is about.
+        structlog.contextvars.bind_contextvars(
+            **{k: getattr(event, k) for k in AGGREGATE_IDS if getattr(event, k, None)}
+        )
         handler = self._sub.handlers[type(event)]
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._settings.consumer_max_attempts),
