@@ -185,3 +185,29 @@ def rebuild(problem: Problem, matrix: Matrix, plan: Plan) -> Plan:
         if order:
             routes.append(build_route(problem, matrix, vehicle_named(problem, r.vehicle), order))
     return replace(plan, routes=tuple(routes))
+
+
+def plan_to_json(plan: Plan) -> dict:
+    """What a wave's state keeps of a plan: each route's vehicle and stop order (schedules, loads
+    and costs are recomputed on the current stops by `rebuild`)."""
+    return {
+        "routes": [
+            {"vehicle": r.vehicle, "stops": [v.stop_id for v in r.visits]} for r in plan.routes
+        ],
+        "deferred": list(plan.deferred),
+        "unserved": list(plan.unserved),
+        "solver": plan.solver,
+    }
+
+
+def plan_from_json(data: dict) -> Plan:
+    routes = tuple(
+        Route(r["vehicle"], tuple(Visit(s, 0) for s in r["stops"]), 0, 0, 0, 0, 0, 0)
+        for r in data.get("routes", [])
+    )
+    return Plan(
+        routes=routes,
+        deferred=tuple(data.get("deferred", ())),
+        unserved=tuple(data.get("unserved", ())),
+        solver=data.get("solver", ""),
+    )
