@@ -136,9 +136,8 @@ class Handlers:
                 continue
             if row["status"] not in ("QUEUED", "PICKUP_SCHEDULED", "ON_HOLD"):
                 continue
-            lines = db.as_json(row["lines"])
-            if cancelled:
-                lines = _without(lines, cancelled)
+            # No lines named: the whole order is cancelled.
+            lines = _without(db.as_json(row["lines"]), cancelled) if cancelled else []
             if lines:  # a partial cancellation: a lighter stop, placed again quietly
                 grams = sum(li["weight_g"] * li["quantity"] for li in lines)
                 ml = sum((li.get("volume_ml") or li["weight_g"]) * li["quantity"] for li in lines)
