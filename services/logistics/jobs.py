@@ -97,7 +97,6 @@ async def _deliver(service, settings, conn, client: httpx.AsyncClient, row) -> N
         return
     attempts = row["attempts"] + 1
     if attempts >= settings.webhook_max_attempts:
-        assert service.broker is not None
         letter = DeadLetter(
             original_topic=row["topic"],
             partition=-1,
@@ -111,6 +110,9 @@ async def _deliver(service, settings, conn, client: httpx.AsyncClient, row) -> N
             error_message=f"{attempts} attempts, last: {error}"[:2000],
             failed_at=datetime.now(UTC),
         )
+        # Published before the row is marked dead: a crash between the two repeats the letter,
+        # never loses it.
+        assert service.broker is not None
         await publish_dead_letter(service.broker, letter, service=service.name)
         await db.delivery_outcome(conn, row["id"], "dead", error=error)
         WEBHOOK_DELIVERIES.labels(partner, "dead").inc()

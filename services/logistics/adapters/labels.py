@@ -37,7 +37,7 @@ def story_url(base_url: str, sku: str) -> str:
 def render_label(shipment: dict[str, Any], base_url: str) -> bytes:
     width, height = A6
     buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A6)
+    pdf = canvas.Canvas(buf, pagesize=A6, pageCompression=0)  # readable text: tests, audits
     tracking = shipment.get("tracking_number") or shipment["shipment_id"]
     pdf.setTitle(f"Label {tracking}")
     y = height - 10 * mm

@@ -124,7 +124,7 @@ def routes(settings: LogisticsSettings):
                 row = await db.shipment(conn, request.path_params["shipment_id"])
             if row is None:
                 return JSONResponse({"error": "unknown_shipment"}, 404)
-            shipment = {k: db.as_json(v) for k, v in dict(row).items()}
+            shipment = dict(row)
             pdf = render_label(shipment, settings.catalog_public_base_url)
             return Response(pdf, media_type="application/pdf")
 

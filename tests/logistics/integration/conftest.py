@@ -83,7 +83,10 @@ def _remap(service: Service, topics: dict[str, str]) -> None:
     publish = service._publish
 
     async def remapped(topic: str, body: bytes, key: str, headers: dict[str, str]) -> None:
-        await publish(topics.get(topic, topic), body, key, headers)
+        base = topic.removesuffix(".dlq")
+        if base in topics:
+            topic = topics[base] + topic[len(base):]
+        await publish(topic, body, key, headers)
 
     service._publish = remapped  # type: ignore[method-assign]
 
