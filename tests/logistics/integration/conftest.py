@@ -114,14 +114,14 @@ async def start_logistics(
                       webhook_poll_s=0.2)
         settings = LogisticsSettings(**(values | overrides))
         services = []
-        for _ in range(replicas):
+        for replica in range(replicas):
             service = bootstrap.build(
                 settings_for("logistics", kafka_bootstrap, url, admin_token=ADMIN,
                              outbox_poll_interval_s=0.2),
                 settings,
             )
             if wrap:
-                wrap(service)
+                wrap(replica, service)
             _remap(service, topics)
             services.append(service)
         running = Logistics(services, topics, url, kafka_bootstrap)
