@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 
 from services.logistics.adapters.pyvrp_solver import PyVRPSolver
@@ -54,6 +55,18 @@ def planning_subscription(planner: Planner) -> Subscription:
     )
 
 
+def owner_of(solver: ProcessSolver):
+    """A job that only ends the solver's worker process when the service stops."""
+
+    async def solver_process(_: Service) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            solver.close()
+
+    return solver_process
+
+
 def build(
     settings: ServiceSettings | None = None, logistics: LogisticsSettings | None = None
 ) -> Service:
@@ -66,7 +79,7 @@ def build(
         Subscription(ORDERS, {OrderCancelled: handlers.cancel_order}),
         Subscription(TRACKING, {CarrierStatusReported: handlers.carrier_status}),
     ]
-    background = [cutoff_job(logistics)]
+    background = [cutoff_job(logistics), owner_of(planner.solver)]
     if logistics.partner_webhooks:
         outgoing = (PickupScheduled, PickupRescheduled, PickupCancelled, PickupPlanned)
         subscriptions += [

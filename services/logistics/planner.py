@@ -67,6 +67,12 @@ class Planner:
         hub, waves = config.hub(), config.wave_specs()
         wave = wave_by_id(hub, msg.wave_id, waves)
         now = datetime.now(UTC)
+        if row["status"] == "PICKUP_SCHEDULED" and not msg.announce:
+            # A lighter parcel (partial cancellation): once its wave is planned or dispatched
+            # the stop stays where it is, frozen with the rest of the plan.
+            state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
+            if state["status"] != "open" or state["cutoff_at"] <= now:
+                return []
         for _ in range(MAX_WAVES_AHEAD):
             state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
             if state["status"] == "open" and state["cutoff_at"] > now:

@@ -59,6 +59,59 @@ def plan(
     )
 
 
+async def _with_db(work):
+    from shared.db.pool import connect
+    from shared.settings import database_url_for
+
+    conn = await connect(database_url_for("logistics"))
+    try:
+        async with conn.transaction():
+            return await work(conn)
+    finally:
+        await conn.close()
+
+
+@logistics.command("hub-set")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def hub_set(path: str) -> None:
+    """Create or replace hubs from a JSON file (one hub configuration or a list of them):
+    coordinates, villages served, partner fleets and waves (see services/logistics/README.md)."""
+    from services.logistics.adapters import postgres as db
+    from services.logistics.domain.config import HubConfig
+
+    data = json.loads(Path(path).read_text())
+    items = data if isinstance(data, list) else [data]
+    try:
+        configs = [HubConfig.model_validate(h) for h in items]
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc), param_hint="PATH") from exc
+
+    async def put(conn) -> None:
+        for config in configs:
+            await db.put_hub(conn, config)
+
+    asyncio.run(_with_db(put))
+    click.echo(f"hubs set: {', '.join(c.hub_id for c in configs)}")
+
+
+@logistics.command("hubs")
+@click.option("--json", "as_json", is_flag=True, help="Print the full configurations.")
+def hubs(as_json: bool) -> None:
+    """The network: hubs, their fleets and waves."""
+    from services.logistics.adapters import postgres as db
+
+    configs = asyncio.run(_with_db(db.network))
+    if as_json:
+        click.echo(json.dumps([c.model_dump(mode="json") for c in configs], indent=2))
+        return
+    for c in configs:
+        fleet = ", ".join(f"{v.count} x {v.name}" for v in c.vehicles())
+        waves = ", ".join(f"{w.code} cut-off {w.cutoff} {w.window_start}-{w.window_end}"
+                          for w in c.waves)
+        click.echo(f"{c.hub_id:<16} {c.lat:.4f},{c.lon:.4f} villages {len(c.villages) or 'nearest'}"
+                   f"; {fleet}; {waves}")
+
+
 def _kpi_table(kpis: dict) -> str:
     columns = ("plan", "one_trip_per_order", "one_trip_per_village")
     rows = ("cost", "km", "routes", "stops_per_route", "parcels_per_stop", "weight_fill",

@@ -141,7 +141,8 @@ def routes(settings: LogisticsSettings):
             try:
                 config = HubConfig.model_validate_json(await request.body())
             except ValidationError as exc:
-                return JSONResponse({"error": "invalid_hub", "detail": exc.errors()[:5]}, 422)
+                detail = exc.errors(include_url=False, include_context=False)[:5]
+                return JSONResponse({"error": "invalid_hub", "detail": detail}, 422)
             if config.hub_id != request.path_params["hub_id"]:
                 return JSONResponse({"error": "hub_id_mismatch"}, 422)
             async with pool().acquire() as conn:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.logistics.jobs import queue_cutoffs
-from services.logistics.metrics import PARCELS_ON_HOLD
+from services.logistics.metrics import PARCELS_ON_HOLD, WAVE_KPI
 from shared.contracts.events import (
     Contact,
     Location,
@@ -131,8 +131,9 @@ async def test_the_cutoff_plans_the_wave_defers_what_may_wait_and_reports_kpis(s
     day = wave["wave_id"].split("-", 2)[2].rsplit("-", 1)[0]
     daily = (await logistics.http().get(f"/days/HUB-HAGIANG/{day}")).json()
     assert daily["waves"] == [wave["wave_id"]] and "vs_one_trip_per_order" in daily["cost_ratio"]
-    metrics = (await logistics.http().get("/plans/nope")).status_code
-    assert metrics == 404
+    assert (await logistics.http().get("/plans/nope")).status_code == 404
+    per_order = WAVE_KPI.labels("HUB-HAGIANG", "one_trip_per_order", "cost")._value.get()
+    assert per_order == kpis["one_trip_per_order"]["cost"]
 
 
 def row_count(envelopes, event_type: str) -> int:
@@ -177,3 +178,49 @@ async def test_a_partial_cancellation_lightens_the_stop_without_a_new_promise(st
     [row] = await rows(logistics, "SELECT * FROM shipments")
     assert row["status"] == "PICKUP_SCHEDULED"
     assert row_count(await logistics.read(PICKUPS), "PickupCancelled") == 0
+
+
+async def test_operators_set_the_network_through_the_api_and_the_cli(start_logistics, tmp_path):
+    import asyncio
+    import json
+    import os
+    import sys
+
+    logistics = await start_logistics()
+    client = logistics.http()
+    hub = {"hub_id": "HUB-MEOVAC", "name": "Meo Vac", "lat": 23.16, "lon": 105.41,
+           "villages": [{"province": "Tuyen Quang", "village": "Pa Vi"}],
+           "fleets": [{"partner": "ghtk", "vehicles": [
+               {"type": "motorbike", "capacity_kg": 50, "capacity_l": 80, "fixed_cost": 100000,
+                "cost_per_km": 2000, "count": 4, "shift_start": "07:00",
+                "shift_end": "18:00"}]}],
+           "waves": [{"code": "AM", "cutoff": "08:00", "window_start": "09:00",
+                      "window_end": "11:30"}]}
+    assert (await client.put("/network/hubs/HUB-MEOVAC", json=hub)).status_code == 200
+    bad = hub | {"waves": [{"code": "AM", "cutoff": "10:00", "window_start": "09:00",
+                             "window_end": "11:30"}]}
+    assert (await client.put("/network/hubs/HUB-MEOVAC", json=bad)).status_code == 422
+    listed = (await client.get("/network/hubs")).json()
+    assert {h["hub_id"] for h in listed} == {"HUB-HAGIANG", "HUB-MEOVAC"}
+
+    # A producer of a listed village goes to that hub, in its own wave.
+    await logistics.publish(reserved("o-net", allocation("PRD-A", 23.16, 105.41)))
+    [scheduled] = await logistics.wait_for(PICKUPS, "PickupScheduled")
+    assert scheduled.payload["hub_id"] == "HUB-MEOVAC"
+    assert scheduled.payload["wave_id"].endswith("-AM")
+
+    path = tmp_path / "hub.json"
+    path.write_text(json.dumps(hub | {"hub_id": "HUB-DONGVAN", "name": "Dong Van"}))
+    env = dict(os.environ) | {"LOGISTICS_DATABASE_URL": logistics.url}
+
+    async def ovop(*args: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", "logistics", *args, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    code, out = await ovop("hub-set", str(path))
+    assert code == 0, out
+    code, listing = await ovop("hubs")
+    assert "HUB-DONGVAN" in listing and "4 x ghtk:motorbike" in listing
