@@ -232,6 +232,7 @@ async def apply_tracking(conn: asyncpg.Connection, update: TrackingUpdate):
     if row is None:
         raise UnknownShipment(update.shipment_id or update.tracking_number)
     sid = row["shipment_id"]
+    structlog.contextvars.bind_contextvars(order_id=row["order_id"], shipment_id=sid)
     newer = row["status_at"] is None or update.occurred_at > row["status_at"]
     if not await db.record_tracking(conn, update, sid, applied=newer):
         return "duplicate", []

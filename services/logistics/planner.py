@@ -61,6 +61,8 @@ class Planner:
         structlog.contextvars.bind_contextvars(shipment_id=msg.shipment_id, hub_id=msg.hub_id)
         started = time.perf_counter()
         row = await db.shipment(conn, msg.shipment_id, lock=True)
+        if row is not None:
+            structlog.contextvars.bind_contextvars(order_id=row["order_id"])
         config = await db.hub(conn, msg.hub_id)
         if row is None or row["status"] not in db.ACTIVE or config is None:
             return []  # cancelled meanwhile, or the hub is gone (its parcels wait on hold)
@@ -187,6 +189,11 @@ class Planner:
     async def withdraw(
         self, conn: asyncpg.Connection, env: Envelope, msg: ParcelWithdrawn
     ) -> list[Event]:
+        row = await db.shipment(conn, msg.shipment_id)
+        if row is not None:
+            structlog.contextvars.bind_contextvars(
+                order_id=row["order_id"], shipment_id=msg.shipment_id
+            )
         config = await db.hub(conn, msg.hub_id)
         if config is None:
             return []
