@@ -46,6 +46,8 @@ def hold_reason(alloc: ProducerAllocation, config: HubConfig | None, grams: int,
         return "no_coordinates"
     if config is None:
         return "no_hub"
+    if not config.vehicles():
+        return "no_fleet"
     if not any(v.fits(grams, ml) for v in config.vehicles()):
         return "too_heavy"
     return None

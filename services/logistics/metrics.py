@@ -6,7 +6,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 PARCELS_ON_HOLD = Counter(
     "ovop_logistics_parcels_on_hold_total",
-    "Shipments put on hold instead of planned, by reason (too_heavy, no_coordinates, no_hub).",
+    "Shipments put on hold instead of planned, by reason (too_heavy, no_coordinates, no_hub,"
+    " no_fleet).",
     ["reason"],
 )
 PROMISE_SECONDS = Histogram(

@@ -67,8 +67,11 @@ class Planner:
         if row is None or row["status"] not in db.ACTIVE or config is None:
             return []  # cancelled meanwhile, or the hub is gone (its parcels wait on hold)
         hub, waves = config.hub(), config.wave_specs()
-        wave = wave_by_id(hub, msg.wave_id, waves)
         now = datetime.now(UTC)
+        try:
+            wave = wave_by_id(hub, msg.wave_id, waves)
+        except ValueError:  # the hub's waves changed since: the next one from now
+            wave = next_wave(hub, now, waves)
         if row["status"] == "PICKUP_SCHEDULED" and not msg.announce:
             # A lighter parcel (partial cancellation): once its wave is planned or dispatched
             # the stop stays where it is, frozen with the rest of the plan.
@@ -97,9 +100,11 @@ class Planner:
         )
         PROMISE_SECONDS.observe(time.perf_counter() - started)
         log.info("pickup.promised", wave_id=wave.wave_id)
-        if not msg.announce:
-            return []
-        return [scheduled(row, config.hub_id, wave)]
+        if msg.announce:
+            return [scheduled(row, config.hub_id, wave)]
+        if wave.wave_id != msg.wave_id:  # told one wave, placed in a later one
+            return [rescheduled(row, wave, "the wave it was moved to is full")]
+        return []
 
     async def _place(self, conn, config: HubConfig, wave: ScheduledWave, state, producer_id: str):
         rows = await db.wave_shipments(conn, wave.wave_id)
@@ -121,7 +126,9 @@ class Planner:
         if config is None:
             return []
         hub, waves = config.hub(), config.wave_specs()
-        wave = wave_by_id(hub, msg.wave_id, waves)
+        wave = _known_wave(config, msg.wave_id)
+        if wave is None:
+            return []
         state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
         if state["status"] not in ("open", "cutoff_queued"):
             return []  # planned already (a redelivered cut-off)
@@ -198,7 +205,9 @@ class Planner:
         if config is None:
             return []
         hub, waves = config.hub(), config.wave_specs()
-        wave = wave_by_id(hub, msg.wave_id, waves)
+        wave = _known_wave(config, msg.wave_id)
+        if wave is None:
+            return []
         state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
         rows = await db.wave_shipments(conn, wave.wave_id)
         problem = wave_problem(config, wave, rows)
@@ -206,6 +215,14 @@ class Planner:
         kept = rebuild(problem, matrix, plan_from_json(db.as_json(state["plan"])))
         await db.save_wave(conn, wave.wave_id, plan_to_json(kept))
         return []
+
+
+def _known_wave(config: HubConfig, wave_id: str) -> ScheduledWave | None:
+    try:
+        return wave_by_id(config.hub(), wave_id, config.wave_specs())
+    except ValueError:
+        log.warning("wave.unknown", wave_id=wave_id)
+        return None
 
 
 def _record_kpis(hub_id: str, kpis: dict) -> None:

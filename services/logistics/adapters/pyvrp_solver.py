@@ -103,8 +103,12 @@ class PyVRPSolver:
         seed: int = 0,
         max_iterations: int | None = None,
     ) -> Plan:
-        if not problem.stops:
-            return Plan(solver=self.name)
+        if not problem.stops or not problem.vehicles:
+            return Plan(
+                deferred=tuple(s.stop_id for s in problem.stops if s.deferrable),
+                unserved=tuple(s.stop_id for s in problem.stops if not s.deferrable),
+                solver=self.name,
+            )
         plan = self._solve(problem, matrix, seconds, initial, seed, max_iterations, False)
         if plan is None:
             # The fleet cannot take every required stop: plan what it can, say what is left.

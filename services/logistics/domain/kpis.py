@@ -87,6 +87,8 @@ def _cheapest(vehicles: tuple[VehicleType, ...], grams: int, ml: int, metres: in
 def one_trip_per_order(problem: Problem, matrix: Matrix) -> Kpis:
     """Every order (a stop's parcels, one by one) fetched by its own round trip."""
     total = Kpis()
+    if not problem.vehicles:
+        return total
     for i, stop in enumerate(problem.stops, start=1):
         n = max(stop.parcels, 1)
         metres = matrix.distance(0, i) + matrix.distance(i, 0)
@@ -111,6 +113,8 @@ def one_trip_per_order(problem: Problem, matrix: Matrix) -> Kpis:
 def one_trip_per_village(problem: Problem, matrix: Matrix) -> Kpis:
     """Each village's stops gathered by their own trips (nearest neighbour from the hub), a new
     trip whenever the biggest vehicle is full."""
+    if not problem.vehicles:
+        return Kpis()
     villages: dict[str, list[int]] = defaultdict(list)
     for i, stop in enumerate(problem.stops, start=1):
         villages[stop.village or stop.stop_id].append(i)

@@ -92,7 +92,9 @@ def wave_by_id(hub: Hub, wave_id: str, waves: tuple[Wave, ...] = DEFAULT_WAVES) 
     """The wave `{hub_id}-{YYYY-MM-DD}-{code}` back from its id."""
     rest = wave_id.removeprefix(f"{hub.hub_id}-")
     day, code = rest.rsplit("-", 1)
-    spec = next(w for w in waves if w.code == code)
+    spec = next((w for w in waves if w.code == code), None)
+    if spec is None:
+        raise ValueError(f"{hub.hub_id} has no wave {code!r} any more")
     zone = ZoneInfo(hub.tz)
     date = datetime.strptime(day, "%Y-%m-%d").date()
     return ScheduledWave(

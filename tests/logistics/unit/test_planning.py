@@ -133,3 +133,11 @@ def test_a_solver_that_overruns_its_hard_limit_is_killed_and_the_wave_still_gets
         solver.close()
     assert plan.solver == "insertion" and plan.notes
     assert len(plan.visits()) == 5
+
+
+def test_a_hub_without_vehicles_leaves_every_stop_unplanned_without_crashing():
+    p = problem([stop(1, *near(1)), stop(2, *near(2), deferrable=True)], vehicles=())
+    plan = solve(p)
+    assert plan.routes == () and plan.unserved == ("S1",) and plan.deferred == ("S2",)
+    figures = compare(p, haversine_matrix(p.points()), plan)
+    assert figures["plan"]["cost"] == 0 and figures["one_trip_per_order"]["cost"] == 0
