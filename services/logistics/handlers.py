@@ -152,7 +152,7 @@ class Handlers:
                 conn, sid, status="CANCELLED", hold_reason=None, run_id=None
             )
             contact = Contact.model_validate(db.as_json(row["contact"]))
-            if row["status"] == "PICKUP_SCHEDULED":
+            if row["status"] == "PICKUP_SCHEDULED" or row["deferrals"] > 0:  # the producer knew
                 out.append(
                     PickupCancelled(
                         shipment_id=sid,

@@ -84,7 +84,9 @@ class HubConfig(_Spec):
             for w in DEFAULT_WAVES
         ]
     )
-    defer_cost: int = Field(default=40_000, ge=0)  # per parcel, for non-perishable parcels
+    # What a day's delay of one non-perishable parcel costs (SLA, goodwill): the prize of
+    # collecting it in its wave rather than the next.
+    defer_cost: int = Field(default=150_000, ge=0)
     road_factor: float = Field(default=1.4, ge=1)
     speed_kmh: float = Field(default=35.0, gt=0)
     solve_seconds: float = Field(default=10.0, gt=0)

@@ -4,6 +4,8 @@ plans the wave (deferring what may wait), and cancellations take stops out."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from services.logistics.jobs import queue_cutoffs
@@ -224,3 +226,52 @@ async def test_operators_set_the_network_through_the_api_and_the_cli(start_logis
     assert code == 0, out
     code, listing = await ovop("hubs")
     assert "HUB-DONGVAN" in listing and "4 x ghtk:motorbike" in listing
+
+
+async def test_after_dispatch_the_plan_is_frozen_and_a_cancellation_only_drops_its_stop(
+    start_logistics,
+):
+    from shared.contracts.orders import CancelledLine
+    from tests.logistics.integration.conftest import HAGIANG
+
+    # Deferring is dear here: every stop stays in this wave.
+    logistics = await start_logistics(hubs=(HAGIANG.model_copy(update={"defer_cost": 10**7}),))
+    await logistics.publish(reserved("o-5", allocation("PRD-A", 23.16, 105.41),
+                                     allocation("PRD-B", 23.00, 105.20),
+                                     allocation("PRD-C", 22.95, 105.05)))
+    await logistics.publish(reserved("o-6", allocation("PRD-D", 23.05, 105.30)))
+    await logistics.wait_for(PICKUPS, "PickupScheduled", count=4)
+    conn = await logistics.db()
+    try:  # the cut-off and the window's start have both passed
+        await conn.execute("""UPDATE wave_plans SET cutoff_at = now() - interval '2 seconds',
+                                                    window_start = now() - interval '1 second'""")
+    finally:
+        await conn.close()
+    await queue_cutoffs(logistics.service)
+    [planned] = await logistics.wait_for(PICKUPS, "PickupPlanned")
+
+    async def dispatched() -> bool:
+        await queue_cutoffs(logistics.service)
+        [wave] = await rows(logistics, "SELECT status FROM wave_plans")
+        return wave["status"] == "dispatched"
+
+    await eventually(dispatched)
+    [before] = await rows(logistics, "SELECT plan FROM wave_plans")
+    await logistics.publish(OrderCancelled(order_id="o-6", reason="out of stock after all"))
+    await logistics.publish(OrderCancelled(order_id="o-5", reason="one jar less",
+                                           lines=[CancelledLine(sku="HG-HONEY-500",
+                                                                quantity=1)]))
+    await logistics.wait_for(PICKUPS, "PickupCancelled")
+
+    async def settled() -> bool:
+        found = await rows(logistics, "SELECT weight_g FROM shipments WHERE order_id = 'o-5'")
+        return all(r["weight_g"] == 750 for r in found)
+
+    await eventually(settled)
+    await asyncio.sleep(1.0)  # let the quiet re-placements of the lighter stops run
+    [after] = await rows(logistics, "SELECT plan FROM wave_plans")
+    expected = [[s for s in r["stops"] if s != "PRD-D"] for r in before["plan"]["routes"]]
+    assert [r["stops"] for r in after["plan"]["routes"]] == [e for e in expected if e]
+    moved = await rows(logistics, "SELECT * FROM shipments WHERE run_id <> $1",
+                       planned.payload["wave_id"])
+    assert [r["status"] for r in moved] == []  # nothing left its dispatched wave
