@@ -19,6 +19,7 @@ from shared.contracts.catalog import (
 from shared.contracts.envelope import Event
 from shared.contracts.logistics import (
     SHIPMENT_EVENTS,
+    CarrierStatusReported,
     PickupCancelled,
     PickupPlanned,
     PickupRescheduled,
@@ -61,6 +62,7 @@ EVENTS: tuple[type[Event], ...] = (
     PickupRescheduled,
     PickupCancelled,
     *SHIPMENT_EVENTS,
+    CarrierStatusReported,
 )
 
 __all__ = [

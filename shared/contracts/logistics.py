@@ -10,7 +10,15 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Event
-from shared.contracts.parts import PICKUPS, SHIPMENTS, Contact, Location, Part, ReservedLine
+from shared.contracts.parts import (
+    PICKUPS,
+    SHIPMENTS,
+    TRACKING,
+    Contact,
+    Location,
+    Part,
+    ReservedLine,
+)
 
 
 class PickupScheduled(Event):
@@ -192,3 +200,23 @@ SHIPMENT_EVENTS: tuple[type[ShipmentEvent], ...] = (
     ShipmentReturned,
     ShipmentCancelled,
 )
+
+
+class CarrierStatusReported(Event):
+    """A carrier's status update for one of our shipments, with the carrier's raw code. Partners
+    with Kafka publish it on `logistics.tracking.v1`; the others post their own webhook bodies to
+    `POST /partners/{partner}/events`. Logistics deduplicates on (carrier, tracking number or
+    shipment, code, time) and never lets an older update overwrite a newer status."""
+
+    event_type: ClassVar[str] = "CarrierStatusReported"
+    topic: ClassVar[str] = TRACKING
+
+    carrier: str  # ghn, ghtk, viettelpost, or a partner reporting in our own status names
+    code: str  # the carrier's raw status code
+    occurred_at: datetime
+    shipment_id: str | None = None
+    tracking_number: str | None = None
+    reason: str | None = None
+
+    def key(self) -> str:
+        return self.shipment_id or self.tracking_number or self.carrier

@@ -30,6 +30,8 @@ TOPICS: tuple[Topic, ...] = (
     Topic(SHIPMENTS, partitions=6),
     # Raw partner status updates in; logistics maps them onto logistics.shipment.v1.
     Topic(TRACKING, partitions=6),
+    # Logistics' own planning messages, keyed by hub: replicas split the hubs between them.
+    Topic("logistics.planning.v1", partitions=6),
 )
 DLQ_PARTITIONS = 1
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000

@@ -2,47 +2,237 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from services.logistics.domain.config import HubConfig
 from services.logistics.domain.network import ScheduledWave
+from services.logistics.domain.tracking import TrackingUpdate
+
+ACTIVE = ("QUEUED", "PICKUP_SCHEDULED")
 
 
-async def ensure_run(
-    conn: asyncpg.Connection, run_id: str, wave: ScheduledWave, village: str, province: str
-) -> None:
+# --- the network -------------------------------------------------------------------------------
+async def network(conn: asyncpg.Connection) -> list[HubConfig]:
+    rows = await conn.fetch("SELECT config FROM hubs ORDER BY hub_id")
+    return [HubConfig.model_validate(r["config"]) for r in rows]
+
+
+async def seed_network(conn: asyncpg.Connection, configs: list[HubConfig]) -> None:
+    """The configured (or demo) network, where none was set yet."""
+    if await conn.fetchval("SELECT count(*) FROM hubs"):
+        return
+    for config in configs:
+        await put_hub(conn, config)
+
+
+async def put_hub(conn: asyncpg.Connection, config: HubConfig) -> None:
     await conn.execute(
-        """INSERT INTO pickup_runs (run_id, hub_id, wave_id, village, province, window_start,
-                                    window_end)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING""",
-        run_id,
-        wave.hub_id,
-        wave.wave_id,
-        village,
-        province,
-        wave.window_start,
-        wave.window_end,
+        """INSERT INTO hubs (hub_id, config) VALUES ($1, $2)
+           ON CONFLICT (hub_id) DO UPDATE SET config = $2, updated_at = now()""",
+        config.hub_id,
+        config.model_dump(mode="json"),
     )
 
 
-async def insert_shipment(
-    conn: asyncpg.Connection,
-    shipment_id: str,
-    order_id: str,
-    producer_id: str,
-    run_id: str,
-    weight_g: int,
-    lines: list[dict[str, Any]],
-) -> bool:
+async def hub(conn: asyncpg.Connection, hub_id: str) -> HubConfig | None:
+    config = await conn.fetchval("SELECT config FROM hubs WHERE hub_id = $1", hub_id)
+    return HubConfig.model_validate(config) if config else None
+
+
+# --- shipments ---------------------------------------------------------------------------------
+async def insert_shipment(conn: asyncpg.Connection, **values: Any) -> bool:
+    columns = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
     inserted = await conn.fetchval(
-        """INSERT INTO shipments (shipment_id, order_id, producer_id, run_id, weight_g, lines)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1""",
-        shipment_id,
-        order_id,
-        producer_id,
-        run_id,
-        weight_g,
-        lines,
+        f"INSERT INTO shipments ({columns}) VALUES ({params}) ON CONFLICT DO NOTHING RETURNING 1",
+        *values.values(),
     )
     return inserted is not None
+
+
+async def shipment(conn: asyncpg.Connection, shipment_id: str, *, lock: bool = False):
+    sql = "SELECT * FROM shipments WHERE shipment_id = $1"
+    return await conn.fetchrow(sql + (" FOR UPDATE" if lock else ""), shipment_id)
+
+
+async def shipment_by_tracking(conn: asyncpg.Connection, carrier: str, number: str):
+    return await conn.fetchrow(
+        "SELECT * FROM shipments WHERE carrier = $1 AND tracking_number = $2 FOR UPDATE",
+        carrier,
+        number,
+    )
+
+
+async def order_shipments(conn: asyncpg.Connection, order_id: str):
+    return await conn.fetch(
+        "SELECT * FROM shipments WHERE order_id = $1 ORDER BY shipment_id FOR UPDATE", order_id
+    )
+
+
+async def wave_shipments(conn: asyncpg.Connection, wave_id: str):
+    return await conn.fetch(
+        """SELECT * FROM shipments WHERE run_id = $1 AND status = ANY($2::text[])
+           ORDER BY producer_id, shipment_id""",
+        wave_id,
+        list(ACTIVE),
+    )
+
+
+async def update_shipment(conn: asyncpg.Connection, shipment_id: str, **values: Any) -> None:
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=2))
+    await conn.execute(
+        f"UPDATE shipments SET {sets}, updated_at = now() WHERE shipment_id = $1",
+        shipment_id,
+        *values.values(),
+    )
+
+
+# --- wave plans --------------------------------------------------------------------------------
+async def lock_wave(conn: asyncpg.Connection, wave: ScheduledWave, cutoff_at: datetime):
+    await conn.execute(
+        """INSERT INTO wave_plans (wave_id, hub_id, window_start, window_end, cutoff_at)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wave_id) DO NOTHING""",
+        wave.wave_id,
+        wave.hub_id,
+        wave.window_start,
+        wave.window_end,
+        cutoff_at,
+    )
+    return await conn.fetchrow(
+        "SELECT * FROM wave_plans WHERE wave_id = $1 FOR UPDATE", wave.wave_id
+    )
+
+
+async def save_wave(
+    conn: asyncpg.Connection,
+    wave_id: str,
+    plan: dict[str, Any],
+    *,
+    status: str | None = None,
+    plan_id: str | None = None,
+) -> None:
+    await conn.execute(
+        """UPDATE wave_plans SET plan = $2, status = coalesce($3, status),
+                  plan_id = coalesce($4, plan_id), updated_at = now()
+           WHERE wave_id = $1""",
+        wave_id,
+        plan,
+        status,
+        plan_id,
+    )
+
+
+async def due_cutoffs(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """UPDATE wave_plans SET status = 'cutoff_queued', updated_at = now()
+           WHERE status = 'open' AND cutoff_at <= now() RETURNING wave_id, hub_id"""
+    )
+
+
+async def dispatch_started_waves(conn: asyncpg.Connection) -> int:
+    """After dispatch a wave's plan is frozen: vehicles are on the road."""
+    result = await conn.execute(
+        """UPDATE wave_plans SET status = 'dispatched', updated_at = now()
+           WHERE status = 'planned' AND window_start <= now()"""
+    )
+    return int(result.split()[-1])
+
+
+async def save_plan(
+    conn: asyncpg.Connection,
+    plan_id: str,
+    hub_id: str,
+    wave_id: str,
+    plan: dict[str, Any],
+    kpis: dict[str, Any],
+    solve_seconds: float,
+) -> None:
+    await conn.execute(
+        """INSERT INTO plans (plan_id, hub_id, wave_id, plan, kpis, solve_seconds)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (plan_id) DO UPDATE SET plan = $4, kpis = $5, solve_seconds = $6""",
+        plan_id,
+        hub_id,
+        wave_id,
+        plan,
+        kpis,
+        solve_seconds,
+    )
+
+
+async def plan(conn: asyncpg.Connection, plan_id: str):
+    return await conn.fetchrow("SELECT * FROM plans WHERE plan_id = $1", plan_id)
+
+
+async def day_plans(conn: asyncpg.Connection, hub_id: str, day: str):
+    return await conn.fetch(
+        """SELECT p.* FROM plans p JOIN wave_plans w USING (wave_id)
+           WHERE p.hub_id = $1 AND w.wave_id LIKE $2 ORDER BY p.wave_id""",
+        hub_id,
+        f"{hub_id}-{day}-%",
+    )
+
+
+# --- carrier tracking --------------------------------------------------------------------------
+async def record_tracking(
+    conn: asyncpg.Connection, update: TrackingUpdate, shipment_id: str, applied: bool
+) -> bool:
+    """False when this update was recorded before (carriers retry and reorder webhooks)."""
+    inserted = await conn.fetchval(
+        """INSERT INTO tracking_events (carrier, reference, code, occurred_at, shipment_id, status,
+                                        applied)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1""",
+        update.carrier,
+        update.reference,
+        update.code,
+        update.occurred_at,
+        shipment_id,
+        update.status,
+        applied,
+    )
+    return inserted is not None
+
+
+# --- outbound partner webhooks -----------------------------------------------------------------
+async def enqueue_delivery(conn: asyncpg.Connection, **values: Any) -> None:
+    columns = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    await conn.execute(
+        f"INSERT INTO partner_deliveries ({columns}) VALUES ({params}) ON CONFLICT DO NOTHING",
+        *values.values(),
+    )
+
+
+async def due_deliveries(conn: asyncpg.Connection, limit: int = 20):
+    return await conn.fetch(
+        """SELECT * FROM partner_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+
+
+async def delivery_outcome(
+    conn: asyncpg.Connection,
+    delivery_id: int,
+    status: str,
+    retry_in_s: float = 0.0,
+    error: str | None = None,
+) -> None:
+    await conn.execute(
+        """UPDATE partner_deliveries SET status = $2, attempts = attempts + 1, last_error = $4,
+                  next_attempt_at = now() + make_interval(secs => $3)
+           WHERE id = $1""",
+        delivery_id,
+        status,
+        retry_in_s,
+        error,
+    )
+
+
+def as_json(value: Any) -> Any:
+    """jsonb columns come back decoded; a few are stored as text by older rows."""
+    return json.loads(value) if isinstance(value, str) else value

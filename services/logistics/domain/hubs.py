@@ -1,5 +1,6 @@
-"""The demo network: consolidation hubs near the demo producers. Operators replace it through
-configuration (LOGISTICS_HUBS_FILE, a JSON list of hubs)."""
+"""The demo network: consolidation hubs near the demo producers, with the default partner fleet
+and waves. Operators replace it through the API or `ovop logistics hub-set`; LOGISTICS_HUBS_FILE
+(a JSON list of hub configurations) seeds an empty network instead of the demo."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from services.logistics.domain.config import HubConfig
 from services.logistics.domain.network import Hub
 
 DEMO_HUBS: tuple[Hub, ...] = (
@@ -20,8 +22,14 @@ DEMO_HUBS: tuple[Hub, ...] = (
 )
 
 
-def load_hubs(env: dict[str, str] | None = None) -> tuple[Hub, ...]:
+def demo_network() -> list[HubConfig]:
+    return [
+        HubConfig(hub_id=h.hub_id, name=h.name, lat=h.lat, lon=h.lon, tz=h.tz) for h in DEMO_HUBS
+    ]
+
+
+def load_hubs(env: dict[str, str] | None = None) -> list[HubConfig]:
     path = (env if env is not None else os.environ).get("LOGISTICS_HUBS_FILE")
     if not path:
-        return DEMO_HUBS
-    return tuple(Hub(**h) for h in json.loads(Path(path).read_text()))
+        return demo_network()
+    return [HubConfig.model_validate(h) for h in json.loads(Path(path).read_text())]

@@ -1,4 +1,5 @@
-"""Hubs, pickup waves and the choice of the wave a shipment joins. Pure: no I/O, no clock."""
+"""Hubs, the villages they serve, their partner fleets and pickup waves, and the choice of the
+wave a shipment joins. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -55,6 +56,53 @@ def nearest_hub(lat: float, lon: float, hubs: tuple[Hub, ...]) -> Hub:
     if not hubs:
         raise ValueError("no hubs configured")
     return min(hubs, key=lambda h: (haversine_km(lat, lon, h.lat, h.lon), h.hub_id))
+
+
+def waves_after(
+    hub: Hub, ready_at: datetime, waves: tuple[Wave, ...] = DEFAULT_WAVES, count: int = 14
+) -> list[ScheduledWave]:
+    """The next `count` waves of the hub from `ready_at` on (the first one is `next_wave`)."""
+    found: list[ScheduledWave] = []
+    at = ready_at
+    while len(found) < count:
+        wave = next_wave(hub, at, waves)
+        found.append(wave)
+        at = cutoff_of(hub, wave, waves) + timedelta(seconds=1)
+    return found
+
+
+def cutoff_of(hub: Hub, wave: ScheduledWave, waves: tuple[Wave, ...] = DEFAULT_WAVES) -> datetime:
+    code = wave.wave_id.rsplit("-", 1)[1]
+    spec = next(w for w in waves if w.code == code)
+    local_day = wave.window_start.astimezone(ZoneInfo(hub.tz)).date()
+    return datetime.combine(local_day, spec.cutoff, ZoneInfo(hub.tz))
+
+
+def midnight_of(hub: Hub, wave: ScheduledWave) -> datetime:
+    """The origin of a wave plan's clock (plans count seconds from the wave's local midnight)."""
+    zone = ZoneInfo(hub.tz)
+    return datetime.combine(wave.window_start.astimezone(zone).date(), time(0), zone)
+
+
+def seconds_since(origin: datetime, at: datetime) -> int:
+    return int((at - origin).total_seconds())
+
+
+def wave_by_id(hub: Hub, wave_id: str, waves: tuple[Wave, ...] = DEFAULT_WAVES) -> ScheduledWave:
+    """The wave `{hub_id}-{YYYY-MM-DD}-{code}` back from its id."""
+    rest = wave_id.removeprefix(f"{hub.hub_id}-")
+    day, code = rest.rsplit("-", 1)
+    spec = next((w for w in waves if w.code == code), None)
+    if spec is None:
+        raise ValueError(f"{hub.hub_id} has no wave {code!r} any more")
+    zone = ZoneInfo(hub.tz)
+    date = datetime.strptime(day, "%Y-%m-%d").date()
+    return ScheduledWave(
+        wave_id=wave_id,
+        hub_id=hub.hub_id,
+        window_start=datetime.combine(date, spec.window_start, zone),
+        window_end=datetime.combine(date, spec.window_end, zone),
+    )
 
 
 def next_wave(

@@ -1,0 +1,41 @@
+"""Plan one problem end to end: matrix, solver in its worker process, KPIs beside the baselines.
+Shared by the wave solve, the CLI and the benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.logistics.adapters.pyvrp_solver import PyVRPSolver
+from services.logistics.adapters.worker import ProcessSolver
+from services.logistics.domain.kpis import compare
+from services.logistics.domain.matrix import Matrix, MatrixProvider
+from services.logistics.domain.planning import Plan, Problem
+
+
+@dataclass(frozen=True)
+class Planned:
+    plan: Plan
+    matrix: Matrix
+    kpis: dict[str, Any]
+
+
+async def plan_problem(
+    problem: Problem,
+    provider: MatrixProvider,
+    solver: ProcessSolver,
+    *,
+    seconds: float,
+    initial: Plan | None = None,
+    seed: int = 0,
+    max_iterations: int | None = None,
+) -> Planned:
+    matrix = await provider.matrix(problem.points())
+    plan = await solver.solve(
+        problem, matrix, seconds=seconds, initial=initial, seed=seed, max_iterations=max_iterations
+    )
+    return Planned(plan, matrix, compare(problem, matrix, plan))
+
+
+def default_solver(workers: int = 1) -> ProcessSolver:
+    return ProcessSolver(PyVRPSolver(), workers=workers)
