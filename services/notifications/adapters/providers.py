@@ -274,7 +274,7 @@ async def send_with_retries(
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(1, attempts)),
         wait=wait_exponential_jitter(
-            initial=backoff_initial_s, max=backoff_max_s, jitter=backoff_initial_s
+            multiplier=backoff_initial_s, max=backoff_max_s, jitter=backoff_initial_s
         ),
         retry=retry_if_result(lambda result: result.outcome == "retryable"),
         retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
