@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 import phonenumbers
 import structlog
+from jinja2 import TemplateError
 
 from services.notifications import metrics
 from services.notifications.adapters import postgres as db
@@ -36,6 +37,7 @@ from services.notifications.domain.messages import (
     render_subject,
 )
 from services.notifications.domain.rules import advertising_allowed, advertising_text
+from services.notifications.domain.templates import UnknownTemplate
 from services.notifications.domain.timezones import timezone_for_country
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import (
@@ -53,6 +55,7 @@ from shared.contracts.logistics import (
     ShipmentDispatchedForDelivery,
     ShipmentPickedUp,
 )
+from shared.messaging.consumer import PermanentError
 from shared.phones import normalise_phone
 
 log = structlog.get_logger(__name__)
@@ -117,10 +120,13 @@ class Notifier:
     ) -> uuid.UUID | None:
         phone = normalise_phone(to.raw, "VN")
         dedup_key = f"{source.event_id}:{message_type}:{phone or to.raw}:sms"
-        sms = rendered or render_sms(
-            message_type, language=to.language, diacritics=to.diacritics, tz=to.tz,
-            context=context, lines=lines or [], segment_budget=budget,
-        )  # fmt: skip
+        try:
+            sms = rendered or render_sms(
+                message_type, language=to.language, diacritics=to.diacritics, tz=to.tz,
+                context=context, lines=lines or [], segment_budget=budget,
+            )  # fmt: skip
+        except (UnknownTemplate, TemplateError) as exc:  # retrying cannot fix a template
+            raise PermanentError(f"template {message_type}: {exc}") from exc
         category, send_at = "transactional", None
         status, reason = "QUEUED", None
         if phone is None:

@@ -200,8 +200,14 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise ValueError("pickup_end is before pickup_start")
 
 
+# Values a template may leave out; anything else missing is a bug (StrictUndefined raises).
+OPTIONAL: dict[str, Any] = {
+    "promo": None, "tracking_url": "", "cod": 0, "partial": 0, "after_pickup": False,
+}  # fmt: skip
+
+
 def _context(values: Mapping[str, Any], fold: bool, zone: ZoneInfo, language: str) -> dict:
-    ctx: dict[str, Any] = {"language": language}
+    ctx: dict[str, Any] = {**OPTIONAL, "language": language}
     for key, value in values.items():
         if isinstance(value, str):
             value = _clean(value, fold)
