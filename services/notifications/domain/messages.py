@@ -130,7 +130,7 @@ def render_digest(
     words = [_words(o.lines, fold) for o in orders]
 
     def render(shown: int, mode: str) -> RenderedSms:
-        entries = []
+        entries: list[tuple[str, list[tuple[int, str]]]] = []
         for ref, order, names in zip(refs[:shown], orders[:shown], words[:shown], strict=True):
             if mode == "refs":
                 entries.append((ref, []))

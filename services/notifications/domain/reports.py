@@ -63,8 +63,12 @@ def aggregate_parts(segments: int, part_states: Mapping[int, str]) -> str | None
 
 def twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
     """base64 HMAC-SHA1 of the full URL followed by every POST parameter, sorted by name, as
-    name+value (repeated names keep their values in order)."""
-    payload = url + "".join(k + v for k, v in sorted(params, key=lambda kv: kv[0]))
+    name+value; a repeated name contributes its distinct values in sorted order (as Twilio's
+    own validators do)."""
+    values: dict[str, set[str]] = {}
+    for name, value in params:
+        values.setdefault(name, set()).add(value)
+    payload = url + "".join(name + v for name in sorted(values) for v in sorted(values[name]))
     digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
