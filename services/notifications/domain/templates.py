@@ -83,7 +83,7 @@ SMS_TEMPLATES: dict[str, dict[str, str]] = {
         "fil": "Bagong order #{{ ref }}: " + _I + _more(", +{{ more }} pang item") + ". Kukunin "
         + _W + ".",
         "ja": "新規注文#{{ ref }}: " + _I_JA + _more("、他{{ more }}点") + "。集荷 " + _W,
-        "th": "ออเดอร์ใหม่ #{{ ref }}: " + _I_TH + _more(" +อีก {{ more }} รายการ") + " รับของ " + _W,
+        "th": "ออเดอร์ใหม่ #{{ ref }}: " + _I_TH + _more(" +อีก {{ more }} รายการ") + " รับ " + _W,
     },
     NEW_ORDERS_DIGEST: {
         "vi": _digest("{{ count }} đơn mới: ", "; ", "; +{{ more }} đơn khác") + ". Lấy hàng "
@@ -193,8 +193,8 @@ def _day(ctx: Any, moment: datetime) -> str:
     language = ctx.get("language", DEFAULT_LANGUAGE)
     if language == "vi":
         return f"{moment:%d/%m}"
-    if language == "ja":
-        return f"{moment.month}/{moment.day}"
+    if language in ("ja", "th"):  # short numeric dates: every UCS-2 character counts double
+        return f"{moment.month}/{moment.day}" if language == "ja" else f"{moment.day}/{moment.month}"
     return format_date(moment, "d MMM", locale=_locale(ctx))
 
 
