@@ -14,7 +14,14 @@ from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import DevProvider, EsmsProvider, TwilioProvider
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.handlers import Handlers, Notifier, flush_digest
-from services.notifications.metrics import FAILED, SKIPPED
+from services.notifications.metrics import (
+    ACCEPT_LATENCY,
+    FAILED,
+    SEGMENTS,
+    SEND_ATTEMPTS,
+    SENT,
+    SKIPPED,
+)
 from shared.contracts.events import Buyer, OrderConfirmed, OrderLine, OrderPlaced
 from shared.contracts.logistics import ShipmentDelivered
 from shared.contracts.parts import Address
@@ -61,8 +68,22 @@ async def timeline(pool, message_id) -> list[str]:
         ]
 
 
+def sample(metric, **labels) -> float:
+    return metric.labels(**labels)._value.get()
+
+
+def histogram_count(metric, **labels) -> float:
+    [total] = [s.value for s in metric.labels(**labels).collect()[0].samples
+               if s.name.endswith("_count")]  # fmt: skip
+    return total
+
+
 async def test_a_provider_failing_with_5xx_falls_back_to_the_next_one(pool):
     down, up = FakeProvider(script=[500] * 10), FakeProvider()
+    sent = sample(SENT, provider="twilio", channel="sms", message_type="producer.new_order")
+    retried = sample(SEND_ATTEMPTS, provider="esms", outcome="retryable")
+    latency = histogram_count(ACCEPT_LATENCY, channel="sms", message_type="producer.new_order")
+    segments = histogram_count(SEGMENTS, message_type="producer.new_order", encoding="GSM-7")
     async with serving(esms_app(down)) as a, serving(twilio_app(up)) as b:
         h, dispatcher = wired([esms(a), twilio(b)])
         await handle(pool, h.pickup_scheduled, pickup(1))
@@ -74,6 +95,14 @@ async def test_a_provider_failing_with_5xx_falls_back_to_the_next_one(pool):
     steps = await timeline(pool, row["message_id"])
     assert [s.split(":")[0] for s in steps] == ["QUEUED", "SENDING", "SENDING", "ACCEPTED"]
     assert "fallback to twilio: esms retryable" in steps[2]
+    # Metrics: sent by provider, provider outcomes, event -> accepted latency, segments.
+    assert sample(SENT, provider="twilio", channel="sms",
+                  message_type="producer.new_order") == sent + 1  # fmt: skip
+    assert sample(SEND_ATTEMPTS, provider="esms", outcome="retryable") == retried + 1
+    assert histogram_count(ACCEPT_LATENCY, channel="sms",
+                           message_type="producer.new_order") == latency + 1  # fmt: skip
+    assert histogram_count(SEGMENTS, message_type="producer.new_order",
+                           encoding="GSM-7") == segments + 1  # fmt: skip
 
 
 async def test_an_invalid_number_from_the_provider_fails_without_trying_the_next_one(pool):

@@ -136,4 +136,25 @@ async def test_every_contract_trigger_becomes_its_message_once(run_service, pool
     assert reminder["created_at"] >= start - timedelta(seconds=5.5)  # not before its time
 
 
+
+
+async def test_the_digest_job_turns_new_orders_within_the_window_into_one_sms(run_service, pool):
+    other = pickup(9, phone="+84912000202")
+    async with run_service(fast_settings(digest_window_s=2.0)) as running:
+        await running.publish(pickup(1), pickup(2), pickup(3), other)
+
+        async def flushed() -> bool:
+            return len(await messages(pool)) == 2
+
+        await eventually(flushed)
+        await asyncio.sleep(2.5)  # nothing more comes
+    rows = await messages(pool)
+    assert len(rows) == 2
+    [digest] = [r for r in rows if r["recipient"] == PHONE]
+    assert digest["text"].startswith("3 don moi: #1001 (2 Mat ong bac ha); #1002")
+    assert (digest["segments"], digest["status"]) == (1, "ACCEPTED")
+    [single] = [r for r in rows if r["recipient"] != PHONE]
+    assert single["text"].startswith("Don moi #1009: 2 Mat ong bac ha.")
+
+
 from zoneinfo import ZoneInfo  # noqa: E402
