@@ -193,8 +193,11 @@ def _day(ctx: Any, moment: datetime) -> str:
     language = ctx.get("language", DEFAULT_LANGUAGE)
     if language == "vi":
         return f"{moment:%d/%m}"
-    if language in ("ja", "th"):  # short numeric dates: every UCS-2 character counts double
-        return f"{moment.month}/{moment.day}" if language == "ja" else f"{moment.day}/{moment.month}"
+    # Short numeric dates in UCS-2 languages, where every character is dear.
+    if language == "ja":
+        return f"{moment.month}/{moment.day}"
+    if language == "th":
+        return f"{moment.day}/{moment.month}"
     return format_date(moment, "d MMM", locale=_locale(ctx))
 
 
