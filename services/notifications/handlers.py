@@ -133,6 +133,16 @@ class Notifier:
             status, reason = "FAILED", f"invalid_phone: {to.raw!r} is not a valid number"
         elif (prefs := await db.preferences(conn, phone)) is not None and prefs["opted_out"]:
             status, reason = "SUPPRESSED", "opted_out"
+        elif prefs is not None and rendered is None and (
+            prefs["language"] or prefs["diacritics"] is not None
+        ):  # the recipient's own setting wins over the one the event carries
+            to = Recipient(to.raw, prefs["language"] or to.language,
+                           to.diacritics if prefs["diacritics"] is None else prefs["diacritics"],
+                           to.tz)  # fmt: skip
+            sms = render_sms(
+                message_type, language=to.language, diacritics=to.diacritics, tz=to.tz,
+                context=context, lines=lines or [], segment_budget=budget,
+            )  # fmt: skip
         elif promo:
             sms, category, send_at = await self._advertising(conn, phone, to, sms, promo, context,
                                                              message_type, budget)  # fmt: skip
@@ -305,6 +315,8 @@ class Handlers:
         return []
 
     async def low_stock(self, conn, env: Envelope, e: LowStockDetected) -> list:
+        # No order in this event: the journey that caused it (its correlation id) is the order's.
+        _bind(order_id=env.correlation_id, sku=e.sku)
         c = e.contact
         to = Recipient(c.phone, c.sms_language, c.sms_diacritics, timezone_for_phone(c.phone))
         await self.n.sms(

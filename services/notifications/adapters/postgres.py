@@ -251,6 +251,27 @@ async def set_opted_out(conn: asyncpg.Connection, address: str, opted_out: bool)
     )
 
 
+async def set_preferences(
+    conn: asyncpg.Connection,
+    address: str,
+    *,
+    language: str | None = None,
+    diacritics: bool | None = None,
+    channel: str | None = None,
+) -> asyncpg.Record:
+    """Set the given preferences (None leaves one as it is)."""
+    return await conn.fetchrow(
+        """INSERT INTO recipient_preferences (address, language, diacritics, channel)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (address) DO UPDATE SET
+               language = coalesce($2, recipient_preferences.language),
+               diacritics = coalesce($3, recipient_preferences.diacritics),
+               channel = coalesce($4, recipient_preferences.channel), updated_at = now()
+           RETURNING *""",
+        address, language, diacritics, channel,
+    )  # fmt: skip
+
+
 async def ads_sent_last_24h(conn: asyncpg.Connection, recipient: str) -> int:
     return await conn.fetchval(
         """SELECT count(*) FROM sms_messages WHERE recipient = $1 AND category = 'advertising'

@@ -10,7 +10,7 @@ import click
 
 from services.notifications.adapters import postgres as db
 from shared.db.pool import connect
-from shared.phones import mask_phone
+from shared.phones import mask_phone, normalise_phone
 from shared.settings import database_url_for
 
 
@@ -80,3 +80,31 @@ def show_cmd(message_id: str, as_json: bool) -> None:
         click.echo(f"  {h['at']:%Y-%m-%d %H:%M:%S.%f} {h['status']:11} {h['detail'] or ''}")
     for p in found["parts"]:
         click.echo(f"  part {p['part']}: {p['status']} at {p['at']:%H:%M:%S}")
+
+
+@sms.command("prefs")
+@click.argument("phone")
+@click.option("--language", default=None, help="vi, en, ja, th, id, fil...")
+@click.option("--diacritics/--no-diacritics", default=None, help="SMS with or without accents.")
+@click.option("--channel", type=click.Choice(["sms", "email"]), default=None)
+@click.option("--opt-out/--opt-in", "opted_out", default=None)
+def prefs_cmd(phone, language, diacritics, channel, opted_out) -> None:
+    """Set a recipient's preferences (what they asked for by phone or at the counter)."""
+    number = normalise_phone(phone, "VN")
+    if number is None:
+        raise click.BadParameter(f"{phone!r} is not a valid phone number")
+
+    async def work(conn):
+        async with conn.transaction():
+            if opted_out is not None:
+                await db.set_opted_out(conn, number, opted_out)
+            return await db.set_preferences(
+                conn, number, language=language, diacritics=diacritics, channel=channel
+            )
+
+    row = asyncio.run(_with_conn(work))
+    click.echo(
+        f"{mask_phone(number)}: language={row['language'] or '-'} "
+        f"diacritics={'-' if row['diacritics'] is None else row['diacritics']} "
+        f"channel={row['channel'] or '-'} opted_out={row['opted_out']}"
+    )

@@ -176,3 +176,12 @@ async def test_ovop_sms_show_prints_the_timeline(pool, notifications_db):
     missing = subprocess.run([*run, "show", str(uuid.uuid4())], env=env, capture_output=True,
                              text=True, timeout=60)  # fmt: skip
     assert missing.returncode == 1 and "no message" in missing.stderr
+    prefs = subprocess.run(
+        [*run, "prefs", "0912000101", "--language", "en", "--diacritics", "--opt-out"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert prefs.returncode == 0, prefs.stderr
+    assert "language=en diacritics=True channel=- opted_out=True" in prefs.stdout
+    async with pool.acquire() as conn:
+        stored = await db.preferences(conn, PHONE)
+    assert (stored["language"], stored["diacritics"], stored["opted_out"]) == ("en", True, True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from aiosmtpd.controller import Controller
 
+from services.notifications.adapters import postgres as db
 from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import DevProvider, EsmsProvider, TwilioProvider
 from services.notifications.dispatcher import Dispatcher
@@ -282,3 +283,17 @@ async def test_several_new_orders_within_the_window_become_one_sms(pool):
     assert (digest["segments"], digest["status"]) == (1, "ACCEPTED")
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM pending_alerts") == 0
+
+
+async def test_a_recipients_own_language_and_diacritics_win_over_the_events(pool):
+    h, _ = wired([DevProvider()])
+    async with pool.acquire() as conn:
+        await db.set_preferences(conn, PHONE, language="en", diacritics=None)
+    await handle(pool, h.pickup_scheduled, pickup(1))
+    async with pool.acquire() as conn:
+        await db.set_preferences(conn, PHONE, language="vi", diacritics=True)
+    await handle(pool, h.pickup_scheduled, pickup(2))
+    first, second = await rows(pool)
+    assert first["text"].startswith("New order #1001: 2 Mat ong bac ha.")
+    assert first["language"] == "en"
+    assert second["text"].startswith("Đơn mới #1002") and second["encoding"] == "UCS-2"
