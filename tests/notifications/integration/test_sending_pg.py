@@ -297,3 +297,28 @@ async def test_a_recipients_own_language_and_diacritics_win_over_the_events(pool
     assert first["text"].startswith("New order #1001: 2 Mat ong bac ha.")
     assert first["language"] == "en"
     assert second["text"].startswith("Đơn mới #1002") and second["encoding"] == "UCS-2"
+
+
+async def test_a_timeout_without_idempotency_key_is_unknown_and_never_sent_elsewhere(pool):
+    slow, spare = FakeProvider(script=["slow"], slow_s=2.0), FakeProvider()
+    async with serving(twilio_app(slow)) as a, serving(esms_app(spare)) as b:
+        h, dispatcher = wired([twilio(a), esms(b)])  # twilio's client timeout is 1 s
+        await handle(pool, h.pickup_scheduled, pickup(1))
+        await dispatcher.pass_once(pool)
+        assert await dispatcher.pass_once(pool) == 0  # nothing left to send
+    [row] = await rows(pool)
+    assert (row["status"], row["reason"], row["provider"]) == ("UNKNOWN", "unknown", "twilio")
+    assert len(slow.requests) == 1 and spare.requests == []  # no blind resend, no fallback
+
+
+async def test_a_message_type_without_a_template_is_a_permanent_error_for_the_dead_letters(pool):
+    from services.notifications.handlers import Recipient, Source
+    from shared.messaging.consumer import PermanentError
+
+    h, _ = wired([DevProvider()])
+    source = Source(uuid.uuid4(), "c", datetime.now(UTC))
+    to = Recipient(PHONE, "vi", False, "Asia/Ho_Chi_Minh")
+    async with pool.acquire() as conn, conn.transaction():
+        with pytest.raises(PermanentError, match="template producer.teleport"):
+            await h.n.sms(conn, source, "producer.teleport", to, context={}, budget=1, refs={})
+    assert await rows(pool) == []
