@@ -341,7 +341,8 @@ class Handlers:
         await db.remember_buyer(
             conn, order_id=e.order_id, order_ref=e.order_ref,
             name=buyer.name if buyer else None,
-            phone=normalise_phone(phone_raw, country) if phone_raw else None,
+            # An invalid number is kept as given: its messages then fail with the reason.
+            phone=(normalise_phone(phone_raw, country) or phone_raw) if phone_raw else None,
             email=email, language=(buyer.language if buyer else None)
             or ("vi" if country == "VN" else "en"),
             tz=timezone_for_country(country), total=e.total, currency=e.currency,

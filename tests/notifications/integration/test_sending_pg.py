@@ -322,3 +322,15 @@ async def test_a_message_type_without_a_template_is_a_permanent_error_for_the_de
         with pytest.raises(PermanentError, match="template producer.teleport"):
             await h.n.sms(conn, source, "producer.teleport", to, context={}, budget=1, refs={})
     assert await rows(pool) == []
+
+
+async def test_a_buyer_with_an_invalid_phone_gets_a_failed_message_with_its_reason(pool):
+    fake = FakeProvider()
+    async with serving(twilio_app(fake)) as a:
+        h, dispatcher = wired([twilio(a)])
+        await handle(pool, h.order_placed, placed("o-bad", phone="555-0100"))
+        await handle(pool, h.order_confirmed, OrderConfirmed(order_id="o-bad"))
+        assert await dispatcher.pass_once(pool) == 0
+    [row] = await rows(pool)
+    assert (row["status"], row["recipient"]) == ("FAILED", "555-0100")
+    assert row["reason"].startswith("invalid_phone") and fake.requests == []
