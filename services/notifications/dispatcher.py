@@ -88,7 +88,8 @@ class Dispatcher:
             await pool.release(listener)
 
     async def pass_once(self, pool: asyncpg.Pool) -> int:
-        limit = max(1, self.settings.dispatch_concurrency) * 4
+        # No more than can be sent at once: a claimed row's lease runs while it waits its turn.
+        limit = max(1, self.settings.dispatch_concurrency)
         lease = self.settings.send_lease_s
         async with pool.acquire() as conn, conn.transaction():
             interrupted = await db.claim_interrupted(conn, limit, lease)
