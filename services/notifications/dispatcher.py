@@ -40,10 +40,12 @@ log = structlog.get_logger(__name__)
 
 def record_accepted_metrics(row, provider: str, channel: str) -> None:
     metrics.SENT.labels(provider, channel, row["message_type"]).inc()
-    metrics.DELIVERY_STATES.labels(provider, "ACCEPTED").inc()
+    metrics.STATES.labels(provider, "ACCEPTED").inc()
     if row["event_at"] is not None:
         latency = (datetime.now(UTC) - row["event_at"]).total_seconds()
-        metrics.ACCEPT_LATENCY.labels(channel, row["message_type"]).observe(max(0.0, latency))
+        metrics.ACCEPT_LATENCY.labels(provider, channel, row["message_type"]).observe(
+            max(0.0, latency)
+        )
 
 
 class Dispatcher:
@@ -132,7 +134,7 @@ class Dispatcher:
         detail = "send interrupted before its outcome was recorded; awaiting a delivery report"
         async with pool.acquire() as conn, conn.transaction():
             await db.record_status(conn, row["message_id"], "UNKNOWN", detail, reason="unknown")
-        metrics.DELIVERY_STATES.labels(row["provider"], "UNKNOWN").inc()
+        metrics.STATES.labels(row["provider"], "UNKNOWN").inc()
         log.warning("dispatch.interrupted_unknown", provider=row["provider"])
 
     async def _send(self, provider, request) -> SendResult:
@@ -200,9 +202,9 @@ class Dispatcher:
         if result.outcome == "accepted":
             record_accepted_metrics(row, provider, channel)
         elif result.outcome == "unknown":
-            metrics.DELIVERY_STATES.labels(provider, "UNKNOWN").inc()
+            metrics.STATES.labels(provider, "UNKNOWN").inc()
         elif result.outcome == "permanent" or row["rounds"] + 1 >= self.settings.send_rounds:
             metrics.FAILED.labels(provider, channel, result.reason or result.outcome).inc()
-            metrics.DELIVERY_STATES.labels(provider, "FAILED").inc()
+            metrics.STATES.labels(provider, "FAILED").inc()
         log.info("dispatch.settled", provider=provider, outcome=result.outcome,
                  reason=result.reason, to=row["recipient"])  # fmt: skip

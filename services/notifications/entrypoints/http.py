@@ -45,13 +45,14 @@ def _reject(endpoint: str, status: int, reason: str) -> Response:
 
 async def apply_report(conn, row, reported: str, detail: str, part: int | None) -> str:
     """Record one delivery report; a part's report counts towards its message's status."""
+    metrics.DELIVERY_REPORTS.labels(row["provider"], reported).inc()
     if part is not None and row["segments"] > 1:
         parts = await db.record_part(conn, row["message_id"], part, reported)
         reported = aggregate_parts(row["segments"], parts) or "SENT"
         detail = f"part {part}/{row['segments']} {parts[part]}; {detail}"
     before, after = await db.report_status(conn, row["message_id"], reported, detail)
     if after != before:
-        metrics.DELIVERY_STATES.labels(row["provider"], after).inc()
+        metrics.STATES.labels(row["provider"], after).inc()
     return after
 
 

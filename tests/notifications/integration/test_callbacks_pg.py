@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from services.notifications.adapters import postgres as db
 from services.notifications.domain.reports import twilio_signature
 from services.notifications.entrypoints.http import routes_for
+from services.notifications.metrics import DELIVERY_REPORTS
 from shared.metrics import REQUESTS_REJECTED
 from tests.notifications.conftest import PHONE, fast_settings
 
@@ -92,8 +93,10 @@ async def test_twilio_reports_that_are_malformed_or_unknown_get_400_and_404(clie
 
 async def test_esms_reports_need_the_secret_token_in_the_url(client, pool):
     message_id = await message(pool)
+    reports = DELIVERY_REPORTS.labels("esms", "DELIVERED")._value.get()
     ok = await client.get(f"/callbacks/esms/cb-token/{message_id}?SMSID=e1&SendStatus=5")
     assert ok.status_code == 200 and ok.json()["status"] == "DELIVERED"
+    assert DELIVERY_REPORTS.labels("esms", "DELIVERED")._value.get() == reports + 1
     bad = await client.get(f"/callbacks/esms/guess/{message_id}?SMSID=e1&SendStatus=4")
     assert (bad.status_code, bad.json()["error"]) == (401, "bad_token")
     odd = await client.get(f"/callbacks/esms/cb-token/{message_id}?SendStatus=99")
