@@ -1,4 +1,4 @@
-"""Producer SMS alerts: render a localised new-order alert within a segment budget.
+"""Render a message in the recipient's language, time zone and alphabet, within its segment budget.
 
 Pure: no I/O. Shortening is deterministic and happens in this order:
 1. drop trailing lines, replaced by "+N more items" / "+N món khác", keeping at least one line;
@@ -6,14 +6,17 @@ Pure: no I/O. Shortening is deterministic and happens in this order:
    first word, then cut the longest name (the later line on a tie) by one trailing word at a time
    until the message fits. Names are cut only between words, never inside one;
 3. if nothing fits, return the shortest one-word-per-name message with its real segment count.
+A digest of several orders first drops trailing orders ("+2 more"), then shows names by their
+first word, then order references only.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.notifications.domain.encoding import (
@@ -22,7 +25,13 @@ from services.notifications.domain.encoding import (
     fold_vietnamese,
     replace_non_gsm,
 )
-from services.notifications.domain.templates import new_order_alert_template
+from services.notifications.domain.templates import (
+    LATIN_SCRIPT,
+    NEW_ORDER,
+    NEW_ORDERS_DIGEST,
+    sms_template,
+    subject_template,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,14 @@ class ProducerAlertLine:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestOrder:
+    """One order of a digest: its reference and lines."""
+
+    order_ref: str
+    lines: tuple[ProducerAlertLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedSms:
     """A rendered SMS: its text, encoding, SMS part count and the template language used."""
 
@@ -47,6 +64,90 @@ class RenderedSms:
     encoding: Encoding
     segments: int
     language: str
+
+
+def render_sms(
+    message_type: str,
+    *,
+    language: str | None,
+    diacritics: bool = False,
+    tz: str = "Asia/Ho_Chi_Minh",
+    context: Mapping[str, Any] | None = None,
+    lines: Sequence[ProducerAlertLine] = (),
+    segment_budget: int = 1,
+) -> RenderedSms:
+    """Render `message_type` for one recipient.
+
+    context: template values; strings are cleaned like the text (folded when `diacritics` is
+        False), datetimes are converted to `tz`. `ref` loses a leading "#".
+    lines: order lines shown in the template's item list, shortened to fit `segment_budget`.
+    diacritics: False folds Latin-script languages to GSM-7 (anything left that is not GSM-7
+        becomes "?"); Japanese and Thai are never folded, they travel as UCS-2.
+    """
+    if segment_budget < 1:
+        raise ValueError(f"segment_budget must be >= 1, got {segment_budget}")
+    resolved, template = sms_template(message_type, language)
+    fold = not diacritics and resolved in LATIN_SCRIPT
+    ctx = _context(context or {}, fold, ZoneInfo(tz), resolved)
+    quantities = [line.quantity for line in lines]
+
+    def render(names: list[list[str]]) -> RenderedSms:
+        shown = [(q, " ".join(n)) for q, n in zip(quantities[: len(names)], names, strict=True)]
+        return _finish(template.render(ctx, lines=shown, more=len(lines) - len(names)), fold,
+                       resolved)  # fmt: skip
+
+    if not lines:
+        return render([])
+    return _shorten(_words(lines, fold), render, segment_budget)
+
+
+def render_digest(
+    *,
+    orders: Sequence[DigestOrder],
+    pickup_start: datetime,
+    pickup_end: datetime,
+    language: str | None,
+    diacritics: bool = False,
+    tz: str = "Asia/Ho_Chi_Minh",
+    segment_budget: int = 1,
+) -> RenderedSms:
+    """One SMS for several new orders of one producer (a single order renders as a new order)."""
+    if not orders:
+        raise ValueError("a digest needs at least one order")
+    if len(orders) == 1:
+        return render_new_order_alert(
+            order_ref=orders[0].order_ref, lines=list(orders[0].lines), pickup_start=pickup_start,
+            pickup_end=pickup_end, language=language or "en", diacritics=diacritics, tz=tz,
+            segment_budget=segment_budget,
+        )  # fmt: skip
+    resolved, template = sms_template(NEW_ORDERS_DIGEST, language)
+    fold = not diacritics and resolved in LATIN_SCRIPT
+    ctx = _context(
+        {"start": pickup_start, "end": pickup_end, "count": len(orders)}, fold, ZoneInfo(tz),
+        resolved,
+    )  # fmt: skip
+    refs = [_clean(o.order_ref, fold).lstrip("#") or "?" for o in orders]
+    words = [_words(o.lines, fold) for o in orders]
+
+    def render(shown: int, mode: str) -> RenderedSms:
+        entries: list[tuple[str, list[tuple[int, str]]]] = []
+        for ref, order, names in zip(refs[:shown], orders[:shown], words[:shown], strict=True):
+            if mode == "refs":
+                entries.append((ref, []))
+                continue
+            cut = names if mode == "full" else [n[:1] for n in names]
+            entries.append((ref, [(ln.quantity, " ".join(n)) for ln, n in zip(order.lines, cut,
+                                                                                strict=True)]))
+        text = template.render(ctx, orders=entries, more=len(orders) - shown)
+        return _finish(text, fold, resolved)
+
+    tried: list[RenderedSms] = []
+    for mode in ("full", "first_word", "refs"):
+        for shown in range(len(orders), 0, -1):
+            tried.append(render(shown, mode))
+            if tried[-1].segments <= segment_budget:
+                return tried[-1]
+    return min(tried, key=lambda sms: (sms.segments, len(sms.text)))
 
 
 def render_new_order_alert(
@@ -66,45 +167,69 @@ def render_new_order_alert(
     lines: the producer's order lines, in display order; at least one.
     pickup_start, pickup_end: timezone-aware pickup window; shown in `tz`.
     language: producer's language ("vi", "en", "vi-VN"...); unknown languages fall back to "en".
-    diacritics: False folds the text and replaces any other non-GSM character with "?", so
-        the result is always GSM-7; True keeps the text (NFC), usually making it UCS-2.
-    tz: IANA time zone of the recipient.
-    segment_budget: the most SMS parts the alert should take; shortening keeps within it
-        whenever the smallest possible message does.
     """
     if segment_budget < 1:
         raise ValueError(f"segment_budget must be >= 1, got {segment_budget}")
     if not lines:
         raise ValueError("a new-order alert needs at least one line")
-    for moment in (pickup_start, pickup_end):
+    _check_window(pickup_start, pickup_end)
+    if not _clean(order_ref, not diacritics).lstrip("#"):
+        raise ValueError("order_ref must not be blank")
+    return render_sms(
+        NEW_ORDER,
+        language=language,
+        diacritics=diacritics,
+        tz=tz,
+        context={"ref": order_ref, "start": pickup_start, "end": pickup_end},
+        lines=lines,
+        segment_budget=segment_budget,
+    )
+
+
+def render_subject(message_type: str, language: str, context: Mapping[str, Any]) -> str:
+    """An email subject (emails keep their diacritics)."""
+    ctx = _context(context, False, ZoneInfo("UTC"), language)
+    return _nfc(subject_template(message_type, language).render(ctx))
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    for moment in (start, end):
         if moment.utcoffset() is None:
             raise ValueError(f"pickup times must be timezone-aware, got {moment!r}")
-    if pickup_end < pickup_start:
+    if end < start:
         raise ValueError("pickup_end is before pickup_start")
-    ref = _clean(order_ref, diacritics).lstrip("#")
-    if not ref:
-        raise ValueError("order_ref must not be blank")
 
-    resolved, template = new_order_alert_template(language)
-    zone = ZoneInfo(tz)
-    start, end = pickup_start.astimezone(zone), pickup_end.astimezone(zone)
-    quantities = [line.quantity for line in lines]
 
-    def render(names: list[list[str]]) -> RenderedSms:
-        text = template.render(
-            order_ref=ref,
-            lines=[(q, " ".join(n)) for q, n in zip(quantities[: len(names)], names, strict=True)],
-            more=len(lines) - len(names),
-            start=start,
-            end=end,
-        )
-        text = replace_non_gsm(fold_vietnamese(text)) if not diacritics else _nfc(text)
-        measured = count_segments(text)
-        return RenderedSms(text, measured.encoding, measured.segments, resolved)
+# Values a template may leave out; anything else missing is a bug (StrictUndefined raises).
+OPTIONAL: dict[str, Any] = {
+    "promo": None, "tracking_url": "", "cod": 0, "partial": 0, "after_pickup": False,
+}  # fmt: skip
 
+
+def _context(values: Mapping[str, Any], fold: bool, zone: ZoneInfo, language: str) -> dict:
+    ctx: dict[str, Any] = {**OPTIONAL, "language": language}
+    for key, value in values.items():
+        if isinstance(value, str):
+            value = _clean(value, fold)
+            if key == "ref":
+                value = value.lstrip("#") or "?"
+        elif isinstance(value, datetime):
+            if value.utcoffset() is None:
+                raise ValueError(f"{key} must be timezone-aware, got {value!r}")
+            value = value.astimezone(zone)
+        ctx[key] = value
+    return ctx
+
+
+def _finish(text: str, fold: bool, language: str) -> RenderedSms:
+    text = replace_non_gsm(fold_vietnamese(text)) if fold else _nfc(text)
+    measured = count_segments(text)
+    return RenderedSms(text, measured.encoding, measured.segments, language)
+
+
+def _words(lines: Sequence[ProducerAlertLine], fold: bool) -> list[list[str]]:
     # A name made only of invisible characters folds to nothing; "?" keeps the line readable.
-    words = [_clean(line.name, diacritics).split() or ["?"] for line in lines]
-    return _shorten(words, render, segment_budget)
+    return [_clean(line.name, fold).split() or ["?"] for line in lines]
 
 
 def _shorten(
@@ -137,7 +262,7 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _clean(value: str, diacritics: bool) -> str:
+def _clean(value: str, fold: bool) -> str:
     """NFC, optionally folded, with runs of whitespace (newlines too) collapsed to one space."""
-    value = _nfc(value) if diacritics else replace_non_gsm(fold_vietnamese(value))
+    value = replace_non_gsm(fold_vietnamese(value)) if fold else _nfc(value)
     return " ".join(value.split())

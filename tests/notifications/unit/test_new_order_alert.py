@@ -51,7 +51,7 @@ def test_english_alert_shows_day_and_month_name() -> None:
     assert (sms.encoding, sms.segments, sms.language) == ("GSM-7", 1, "en")
 
 
-@pytest.mark.parametrize("language", ["fr", "ja", "", "xx-YY"])
+@pytest.mark.parametrize("language", ["fr", "ko", "", "xx-YY"])
 def test_unknown_language_falls_back_to_english(language: str) -> None:
     sms = alert(language=language)
     assert sms.language == "en"

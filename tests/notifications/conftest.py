@@ -1,0 +1,114 @@
+"""Fixtures for the notifications tests: a database with the service's migrations, contract
+events, and the service running in-process on this test's own topics."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications import bootstrap
+from services.notifications.bootstrap import MIGRATIONS
+from services.notifications.config import NotificationSettings
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.events import (
+    ORDERS,
+    PICKUPS,
+    SHIPMENTS,
+    STOCK,
+    Contact,
+    Location,
+    PickupScheduled,
+    ReservedLine,
+)
+from shared.db.pool import create_pool
+from tests.shared.integration.harness import send, settings_for
+
+PHONE = "+84912000101"
+HANOI = Location(village="Pả Vi", province="Tuyên Quang", country="VN", lat=23.1, lon=105.4)
+
+
+def fast_settings(**over) -> NotificationSettings:
+    values = dict(
+        dispatch_poll_s=0.1, jobs_interval_s=0.1, send_lease_s=5, backoff_initial_s=0.01,
+        backoff_max_s=0.05, round_delay_s=60, http_timeout_s=1.0, callback_token="cb-token",
+        public_url="http://notifications.test",
+    )  # fmt: skip
+    return NotificationSettings(**(values | over))
+
+
+def pickup(
+    n: int = 1,
+    *,
+    phone: str = PHONE,
+    producer: str = "PRD-HG-001",
+    language: str = "vi",
+    start: datetime | None = None,
+    lines: list[tuple[str, int]] | None = None,
+) -> PickupScheduled:
+    start = start or datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi
+    return PickupScheduled(
+        shipment_id=f"s-{n}-{uuid.uuid4().hex[:6]}", order_id=f"o-{n}-{uuid.uuid4().hex[:6]}",
+        order_ref=f"#{1000 + n}", producer_id=producer, hub_id="HUB", wave_id="W",
+        window_start=start, window_end=start + timedelta(hours=2),
+        pickup_contact=Contact(name="HTX", phone=phone, sms_language=language),
+        location=HANOI,
+        lines=[ReservedLine(sku=f"SKU-{i}", name=name, quantity=q, weight_g=100)
+               for i, (name, q) in enumerate(lines or [("Mật ong bạc hà", 2)])],
+        weight_g=200,
+    )  # fmt: skip
+
+
+def envelope(event: Event) -> Envelope:
+    return Envelope.wrap(event, producer="test", correlation_id=getattr(event, "order_id", "c"))
+
+
+@pytest.fixture
+async def notifications_db(make_database) -> str:
+    return await make_database("notifications", MIGRATIONS)
+
+
+@pytest.fixture
+async def pool(notifications_db):
+    pool = await create_pool(notifications_db, max_size=5)
+    yield pool
+    await pool.close()
+
+
+@dataclasses.dataclass
+class Running:
+    service: object
+    topics: dict[str, str]
+    bootstrap_servers: str
+
+    async def publish(self, *events: Event, times: int = 1) -> list[Envelope]:
+        """Publish each event (`times` copies of the same record: a redelivery)."""
+        envs = [envelope(e) for e in events]
+        for env, event in zip(envs, events, strict=True):
+            records = [(event.key(), env.to_bytes())] * times
+            await send(self.bootstrap_servers, self.topics[event.topic], records)
+        return envs
+
+
+@pytest.fixture
+def run_service(kafka_bootstrap, notifications_db, make_topic):
+    @contextlib.asynccontextmanager
+    async def start(n: NotificationSettings, providers=None) -> AsyncIterator[Running]:
+        topics = {t: await make_topic(partitions=1) for t in (PICKUPS, STOCK, ORDERS, SHIPMENTS)}
+        settings = settings_for("notifications", kafka_bootstrap, notifications_db)
+        service = bootstrap.build(settings, notification_settings=n, providers=providers)
+        service.subscriptions = [
+            dataclasses.replace(s, topic=topics[s.topic]) for s in service.subscriptions
+        ]
+        service.run_relay = False
+        await service.start()
+        try:
+            yield Running(service, topics, kafka_bootstrap)
+        finally:
+            await service.stop()
+
+    return start
