@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from services.notifications.domain.templates import NEW_ORDER
 from services.orders.domain.model import order_id_for
 from services.orders.simulator import build_shopify_order, shopify_webhook_request
 from tests.shared.integration.harness import eventually
@@ -25,10 +26,15 @@ def webhook(number: int, secret: str, *, sku: str = HONEY, quantity: int = 2):
     return payload, body, headers
 
 
-async def sms_for(platform, order_id: str) -> list:
+async def sms_for(platform, order_id: str, message_type: str = NEW_ORDER) -> list:
+    """The order's SMS of one type (by default the producer's alert; buyers get theirs too)."""
     conn = await platform.db("notifications")
     try:
-        return await conn.fetch("SELECT * FROM sms_messages WHERE order_id = $1", order_id)
+        return await conn.fetch(
+            "SELECT * FROM sms_messages WHERE order_id = $1 AND message_type = $2",
+            order_id,
+            message_type,
+        )
     finally:
         await conn.close()
 

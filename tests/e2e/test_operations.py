@@ -36,7 +36,11 @@ async def test_orders_show_and_sms_list_print_the_journey_as_json(platform, shop
 
     code, out = await platform.ovop("sms", "list", "--json")
     assert code == 0, out
-    [sms] = [m for m in json.loads(out) if m["order_id"] == order_id]
+    [sms] = [
+        m
+        for m in json.loads(out)
+        if m["order_id"] == order_id and m["message_type"] == "producer.new_order"
+    ]
     assert sms["encoding"] == "GSM-7" and sms["segments"] == 1 and sms["provider"] == "dev"
 
 
