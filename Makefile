@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint fetch schemas clean-data bench
+.PHONY: run test install lint fetch schemas clean-data bench bench-planning
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,4 +35,12 @@ clean-data:  ## forget the local Kafka and PostgreSQL data of `make run`
 
 bench: fetch  ## benchmarks on a fresh local Kafka and PostgreSQL: figures are ratios to a same-run baseline
 	$(PY) -m shared.devstack exec --fresh --root .devstack/bench -- sh -c \
-	  '$(PY) bench/journey_latency.py && $(PY) bench/outbox_throughput.py && $(PY) bench/relay_wakeup.py'
+	  '$(PY) bench/journey_latency.py && $(PY) bench/outbox_throughput.py && \
+	   $(PY) bench/relay_wakeup.py && $(PY) bench/webhooks.py && $(PY) bench/reservations.py && \
+	   $(PY) bench/instant_promise.py && $(PY) bench/notifications_throughput.py && \
+	   $(PY) bench/notifications_segments.py'
+	rm -rf .devstack/bench
+
+bench-planning: install  ## the routing solver against best-known costs, and a generated rural day (about 6 min)
+	$(PY) bench/solver_gap.py --seconds 10
+	$(PY) bench/rural_day.py --seconds 9

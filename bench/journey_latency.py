@@ -54,7 +54,10 @@ async def one_order(
     resp.raise_for_status()
     order_id = resp.json()["order_id"]
     deadline = time.monotonic() + 30
-    sql = "SELECT min(created_at) FROM sms_messages WHERE order_id = $1"
+    sql = (
+        "SELECT min(created_at) FROM sms_messages"
+        " WHERE order_id = $1 AND message_type = 'producer.new_order'"
+    )
     while (created := await sms_db.fetchval(sql, order_id)) is None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"no SMS for {order_id} ({item.channel_sku}) after 30s")

@@ -28,7 +28,7 @@ from services.logistics.domain.insertion import greedy_plan  # noqa: E402
 from services.logistics.domain.matrix import Matrix  # noqa: E402
 from services.logistics.domain.planning import Problem, Stop, VehicleType  # noqa: E402
 
-DATA = Path("/work/shared/data/vrp/cvrplib-x")
+DATA = Path(__file__).resolve().parent / "data" / "cvrplib-x"
 DAY = 10**6  # no time windows in CVRP
 
 
