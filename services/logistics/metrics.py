@@ -7,7 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 PARCELS_ON_HOLD = Counter(
     "ovop_logistics_parcels_on_hold_total",
     "Shipments put on hold instead of planned, by reason (too_heavy, no_coordinates, no_hub,"
-    " no_fleet).",
+    " no_fleet, unreachable).",
     ["reason"],
 )
 PROMISE_SECONDS = Histogram(

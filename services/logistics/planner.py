@@ -33,15 +33,22 @@ from services.logistics.domain.network import (
     wave_by_id,
 )
 from services.logistics.domain.planning import plan_from_json, plan_to_json, rebuild
-from services.logistics.metrics import PLANNED_TOTAL, PROMISE_SECONDS, SOLVE_SECONDS, WAVE_KPI
+from services.logistics.metrics import (
+    PARCELS_ON_HOLD,
+    PLANNED_TOTAL,
+    PROMISE_SECONDS,
+    SOLVE_SECONDS,
+    WAVE_KPI,
+)
 from services.logistics.settings import LogisticsSettings
 from services.logistics.waves import pickup_planned, wave_problem
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import Contact, Location, ReservedLine
-from shared.contracts.logistics import PickupRescheduled, PickupScheduled
+from shared.contracts.logistics import PickupCancelled, PickupRescheduled, PickupScheduled
 
 log = structlog.get_logger(__name__)
 MAX_WAVES_AHEAD = 14
+UNPLACEABLE = "unreachable"  # no wave within reach can take the parcel
 
 
 @dataclass
@@ -88,8 +95,7 @@ class Planner:
                     break
             wave = next_wave(hub, cutoff_of(hub, wave, waves), waves)
         else:
-            log.error("promise.no_wave", waves_tried=MAX_WAVES_AHEAD)
-            raise RuntimeError(f"no wave of {msg.hub_id} can take {msg.shipment_id}")
+            return await self._hold_unplaceable(conn, row, msg)
         await db.update_shipment(
             conn,
             msg.shipment_id,
@@ -105,6 +111,28 @@ class Planner:
         if wave.wave_id != msg.wave_id:  # told one wave, placed in a later one
             return [rescheduled(row, wave, "the wave it was moved to is full")]
         return []
+
+    async def _hold_unplaceable(self, conn, row, msg: ParcelQueued) -> list[Event]:
+        """No wave within reach takes the parcel (out of every vehicle's reach in a window, or
+        the waves are full): it waits on hold for an operator, instead of retrying into the
+        dead-letter topic. A producer already told a window hears it is off."""
+        await db.update_shipment(
+            conn, msg.shipment_id, status="ON_HOLD", hold_reason=UNPLACEABLE, run_id=None
+        )
+        PARCELS_ON_HOLD.labels(UNPLACEABLE).inc()
+        log.warning("shipment.on_hold", reason=UNPLACEABLE, waves_tried=MAX_WAVES_AHEAD)
+        if msg.announce:
+            return []
+        return [
+            PickupCancelled(
+                shipment_id=row["shipment_id"],
+                order_id=row["order_id"],
+                order_ref=row["order_ref"] or row["order_id"],
+                producer_id=row["producer_id"],
+                pickup_contact=Contact.model_validate(db.as_json(row["contact"])),
+                reason=f"on_hold:{UNPLACEABLE}",
+            )
+        ]
 
     async def _place(self, conn, config: HubConfig, wave: ScheduledWave, state, producer_id: str):
         rows = await db.wave_shipments(conn, wave.wave_id)

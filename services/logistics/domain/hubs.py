@@ -19,6 +19,23 @@ DEMO_HUBS: tuple[Hub, ...] = (
     Hub("HUB-PHUQUOC", "Phú Quốc Dương Đông hub", 10.2170, 103.9580, "Asia/Ho_Chi_Minh"),
     Hub("HUB-OITA", "Ōita hub", 33.2382, 131.6126, "Asia/Tokyo"),
     Hub("HUB-CHIANGMAI", "Chiang Mai hub", 18.7883, 98.9853, "Asia/Bangkok"),
+    # Within a morning's drive of every demo producer (tests/logistics checks it): a 35 km/h
+    # mountain road does not reach a village 250 km away inside a pickup window.
+    Hub("HUB-YENBAI", "Yên Bái hub", 21.7229, 104.9113, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-CAOBANG", "Cao Bằng hub", 22.6657, 106.2570, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-LANGSON", "Lạng Sơn hub", 21.8537, 106.7615, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-DIENBIEN", "Điện Biên Phủ hub", 21.3860, 103.0230, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-MOCCHAU", "Mộc Châu hub", 20.8494, 104.6364, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-NINHBINH", "Ninh Bình hub", 20.2506, 105.9745, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-QUANGNGAI", "Quảng Ngãi hub", 15.1214, 108.8044, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-PLEIKU", "Pleiku hub", 13.9833, 108.0000, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-BUONMATHUOT", "Buôn Ma Thuột hub", 12.6667, 108.0500, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-DALAT", "Đà Lạt hub", 11.9404, 108.4583, "Asia/Ho_Chi_Minh"),
+    Hub("HUB-PHETCHABURI", "Phetchaburi hub", 13.1119, 99.9398, "Asia/Bangkok"),
+    Hub("HUB-TAKENGON", "Takengon hub", 4.6246, 96.8436, "Asia/Jakarta"),
+    Hub("HUB-CIREBON", "Cirebon hub", -6.7063, 108.5570, "Asia/Jakarta"),
+    Hub("HUB-ILOILO", "Iloilo hub", 10.7202, 122.5621, "Asia/Manila"),
+    Hub("HUB-KALIBO", "Kalibo hub", 11.7061, 122.3649, "Asia/Manila"),
 )
 
 

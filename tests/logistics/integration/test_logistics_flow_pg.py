@@ -275,3 +275,23 @@ async def test_after_dispatch_the_plan_is_frozen_and_a_cancellation_only_drops_i
     moved = await rows(logistics, "SELECT * FROM shipments WHERE run_id <> $1",
                        planned.payload["wave_id"])
     assert [r["status"] for r in moved] == []  # nothing left its dispatched wave
+
+
+async def test_a_parcel_no_wave_can_reach_goes_on_hold_instead_of_the_dead_letters(
+    start_logistics,
+):
+    from tests.logistics.integration.conftest import HAGIANG
+
+    logistics = await start_logistics(hubs=(HAGIANG,))
+    held_before = PARCELS_ON_HOLD.labels("unreachable")._value.get()
+    # Buôn Ma Thuột is 1,200 km of road from Hà Giang: no vehicle gets there inside a window.
+    await logistics.publish(reserved("o-far", allocation("PRD-FAR", 12.71, 108.09)))
+
+    async def held() -> bool:
+        found = await rows(logistics, "SELECT * FROM shipments WHERE producer_id = 'PRD-FAR'")
+        return bool(found) and found[0]["status"] == "ON_HOLD"
+
+    await eventually(held, timeout=30)
+    [far] = await rows(logistics, "SELECT * FROM shipments WHERE producer_id = 'PRD-FAR'")
+    assert far["hold_reason"] == "unreachable"
+    assert PARCELS_ON_HOLD.labels("unreachable")._value.get() == held_before + 1
