@@ -31,10 +31,13 @@ def test_a_planned_wave_counts_its_late_stops_and_deferred_parcels():
     assert planned("plan", "deferred") - before["deferred"] == 4
     assert planned("plan", "parcels") - before["parcels"] == 8
     # The baselines ignore windows and defer nothing: their series exist, at zero.
-    assert REGISTRY.get_sample_value(
-        "ovop_logistics_planned_total",
-        {"hub_id": HUB, "plan": "one_trip_per_order", "measure": "late"},
-    ) == 0.0
+    assert (
+        REGISTRY.get_sample_value(
+            "ovop_logistics_planned_total",
+            {"hub_id": HUB, "plan": "one_trip_per_order", "measure": "late"},
+        )
+        == 0.0
+    )
     on_time = REGISTRY.get_sample_value(
         "ovop_logistics_wave_kpi", {"hub_id": HUB, "plan": "plan", "kpi": "on_time_pct"}
     )
