@@ -28,7 +28,8 @@ WAVE_KPI = Gauge(
 )
 PLANNED_TOTAL = Counter(
     "ovop_logistics_planned_total",
-    "Cost, km and parcels of planned waves summed (per day: increase over 24 h), per plan kind.",
+    "Cost, km, parcels, late stops and deferred parcels of planned waves summed (per day:"
+    " increase over 24 h), per plan kind.",
     ["hub_id", "plan", "measure"],
 )
 PARTNER_EVENTS = Counter(

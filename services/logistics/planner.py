@@ -259,7 +259,7 @@ def _record_kpis(hub_id: str, kpis: dict) -> None:
         for kpi in ("cost", "km", "routes", "stops_per_route", "parcels_per_stop", "weight_fill",
                     "volume_fill", "on_time_pct", "deferred", "cost_per_parcel"):
             WAVE_KPI.labels(hub_id, kind, kpi).set(figures[kpi])
-        for measure in ("cost", "km", "parcels"):
+        for measure in ("cost", "km", "parcels", "late", "deferred"):  # late: stops
             PLANNED_TOTAL.labels(hub_id, kind, measure).inc(figures[measure])
 
 

@@ -1,5 +1,5 @@
-"""The notifications service's Prometheus metrics (names as planned in docs/operations.md, so the
-dashboard and alerts read them; `channel` tells SMS from email)."""
+"""The notifications service's Prometheus metrics (listed in docs/operations.md, "Metrics", which
+the dashboard and alerts read; `channel` tells SMS from email)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from services.orders.domain import lifecycle
 from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected, Result
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus
+from services.orders.metrics import JOURNEY_SECONDS
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     Address,
@@ -201,6 +202,27 @@ async def _locked(conn: asyncpg.Connection, order_id: str):
     return locked
 
 
+_JOURNEY_STAGES = {
+    OrderStatus.CONFIRMED: "confirmed",
+    OrderStatus.PICKUP_SCHEDULED: "pickup_scheduled",
+}
+
+
+async def _observe_journey(conn: asyncpg.Connection, before: CanonicalOrder, result: Result):
+    """ovop_order_journey_seconds: the time since the order arrived (its row's creation), once,
+    when it moves into CONFIRMED or PICKUP_SCHEDULED (a redelivery changes no status)."""
+    stage = _JOURNEY_STAGES.get(result.order.status)
+    if stage is None or before.status is result.order.status:
+        return
+    seconds = await conn.fetchval(
+        "SELECT extract(epoch FROM clock_timestamp() - created_at) FROM orders"
+        " WHERE order_id = $1",
+        result.order.order_id,
+    )
+    if seconds is not None:
+        JOURNEY_SECONDS.labels(stage).observe(max(0.0, float(seconds)))
+
+
 async def on_stock_reserved(conn: asyncpg.Connection, env: Envelope, event: StockReserved):
     current, deadline = await _locked(conn, event.order_id)
     units = lifecycle.units_from_allocations(
@@ -208,7 +230,9 @@ async def on_stock_reserved(conn: asyncpg.Connection, env: Envelope, event: Stoc
         for a in event.allocations
     )
     result = lifecycle.on_reserved(current, units)
-    return (await _save(conn, current, deadline, result, f"catalog:{env.event_id}")).events
+    accepted = await _save(conn, current, deadline, result, f"catalog:{env.event_id}")
+    await _observe_journey(conn, current, result)
+    return accepted.events
 
 
 async def on_stock_rejected(conn: asyncpg.Connection, env: Envelope, event: StockRejected):
@@ -228,7 +252,9 @@ async def on_pickup_scheduled(conn: asyncpg.Connection, env: Envelope, event: Pi
         env.occurred_at,
         "logistics",
     )
-    return (await _save(conn, current, deadline, result, f"logistics:{env.event_id}")).events
+    accepted = await _save(conn, current, deadline, result, f"logistics:{env.event_id}")
+    await _observe_journey(conn, current, result)
+    return accepted.events
 
 
 async def on_shipment_event(conn: asyncpg.Connection, env: Envelope, event: ShipmentEvent):

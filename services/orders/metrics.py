@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 WEBHOOKS_ACCEPTED = Counter(
     "ovop_orders_webhooks_accepted_total",
@@ -24,4 +24,12 @@ BACKLOG = Gauge(
     "What waits: pending detail fetches, listings with a stock figure not yet pushed, orders on "
     "hold for the operator, orders waiting for the catalog.",
     ["kind"],
+)
+JOURNEY_SECONDS = Histogram(
+    "ovop_order_journey_seconds",
+    "From the order's arrival (its row's creation) to it reaching a stage: confirmed (stock "
+    "reserved) or pickup_scheduled (every producer has a pickup window).",
+    ["stage"],
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 86400,
+             2 * 86400),
 )
