@@ -88,7 +88,8 @@ def stop_services(procs: dict[str, subprocess.Popen], timeout: float = 25.0) -> 
             proc.wait()
 
 
-SMS_SINCE = """SELECT message_id AS id, recipient, encoding, segments, text FROM sms_messages
+SMS_SINCE = """SELECT message_id AS id, recipient, message_type, encoding, segments, text
+               FROM sms_messages
                WHERE created_at >= to_timestamp($1) ORDER BY created_at"""
 REJECTED_SINCE = """SELECT h.id, o.canonical->>'channel_order_name' AS ref, h.reason
                     FROM order_status_history h JOIN orders o USING (order_id)
@@ -97,9 +98,10 @@ REJECTED_SINCE = """SELECT h.id, o.canonical->>'channel_order_name' AS ref, h.re
 
 
 def _sms_line(r) -> str:
+    to = r["message_type"].split(".")[0]  # producer or buyer
     return (
-        f"SMS to {mask_phone(r['recipient'])} [{r['encoding']}, {r['segments']} segment(s)]: "
-        f"{r['text']}"
+        f"SMS to {to} {mask_phone(r['recipient'])} "
+        f"[{r['encoding']}, {r['segments']} segment(s)]: {r['text']}"
     )
 
 

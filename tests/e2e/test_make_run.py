@@ -48,7 +48,7 @@ async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on
     seen: list[str] = []
     try:
         async with asyncio.timeout(120):
-            while not any(line.startswith("SMS to ") for line in seen):
+            while not any(line.startswith("SMS to producer ") for line in seen):
                 line = (await proc.stdout.readline()).decode()
                 assert line, "ovop run exited:\n" + "".join(seen)
                 seen.append(line)
@@ -62,6 +62,6 @@ async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on
             proc.kill()
     output = "".join(seen)
     assert "(external)" in output and "created" in output
-    assert "SMS to +8491*****" in output  # the producer's phone, masked
+    assert "SMS to producer +8491*****" in output  # the producer's phone, masked
     assert proc.returncode == 0
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
