@@ -82,7 +82,9 @@ def render_sms(
         False), datetimes are converted to `tz`. `ref` loses a leading "#".
     lines: order lines shown in the template's item list, shortened to fit `segment_budget`.
     diacritics: False folds Latin-script languages to GSM-7 (anything left that is not GSM-7
-        becomes "?"); Japanese and Thai are never folded, they travel as UCS-2.
+        becomes "?"); Japanese and Thai are never folded, they travel as UCS-2. True keeps them
+        only while the message fits `segment_budget`: past it, the text is folded, because every
+        extra segment is paid for by the producer and folded Vietnamese still reads.
     """
     if segment_budget < 1:
         raise ValueError(f"segment_budget must be >= 1, got {segment_budget}")
@@ -96,9 +98,18 @@ def render_sms(
         return _finish(template.render(ctx, lines=shown, more=len(lines) - len(names)), fold,
                        resolved)  # fmt: skip
 
-    if not lines:
-        return render([])
-    return _shorten(_words(lines, fold), render, segment_budget)
+    rendered = render([]) if not lines else _shorten(_words(lines, fold), render, segment_budget)
+    if rendered.segments > segment_budget and not fold and resolved in LATIN_SCRIPT:
+        return render_sms(
+            message_type,
+            language=language,
+            diacritics=False,
+            tz=tz,
+            context=context,
+            lines=lines,
+            segment_budget=segment_budget,
+        )
+    return rendered
 
 
 def render_digest(
