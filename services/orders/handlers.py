@@ -211,8 +211,7 @@ async def accept_push(
     """`accept_order` and its outbox rows, committed when it returns: on a connection outside
     any transaction. A new order (nearly every push) takes one statement, its own transaction;
     anything else (an update, a redelivery, a race) one explicit transaction."""
-    source = f"{order.channel}:{delivery_id}"
-    structlog.contextvars.bind_contextvars(order_id=order.order_id)
+    source = f"{order.channel}:{delivery_id}"  # the caller has bound order_id to the logs
     fresh = lifecycle.new_order(order)
     events = events_for(fresh)
     if await db.create_pushed_order(

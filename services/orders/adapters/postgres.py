@@ -166,7 +166,7 @@ async def create_pushed_order(
                INSERT INTO orders (order_id, channel, account, external_id, status,
                                    channel_status, channel_updated_at, canonical, hold_reason,
                                    placed_at, stock_deadline)
-               VALUES ($6, $1, $2, $7, $8, $9, $10, $11, $12, $13, $14)
+               VALUES ($6, $1, $2, $7, $8, $9, $10, $11::text::jsonb, $12, $13, $14)
                ON CONFLICT DO NOTHING RETURNING order_id
            ), d AS (
                INSERT INTO webhook_deliveries
@@ -189,7 +189,7 @@ async def create_pushed_order(
         order.status.value,
         order.channel_status,
         order.updated_at,
-        order.model_dump(mode="json"),
+        order.model_dump_json(),  # JSON text straight from pydantic, cast by the server
         order.hold_reason,
         order.placed_at,
         stock_deadline,
