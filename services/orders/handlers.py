@@ -124,6 +124,13 @@ async def enqueue_all(conn: asyncpg.Connection, events: Sequence[Event], order_i
         await outbox.enqueue(conn, env, event)
 
 
+def outbox_columns(events: Sequence[Event], order_id: str) -> list[list]:
+    """What `enqueue_all` writes, as the parameters of a statement that writes it itself."""
+    return outbox.columns(
+        [(Envelope.wrap(e, producer=SERVICE, correlation_id=order_id), e) for e in events]
+    )
+
+
 def _deadline(before: OrderStatus | None, kept: datetime | None, result: Result) -> datetime | None:
     if result.order.status is not OrderStatus.PENDING_STOCK:
         return None
@@ -192,6 +199,40 @@ async def accept_order(
     if created:
         return Accepted("created", order.order_id, events_for(fresh), fresh.order.status)
     return await ingest(conn, order, source=source)
+
+
+async def accept_push(
+    conn: asyncpg.Connection,
+    order: CanonicalOrder,
+    *,
+    delivery_id: str,
+    topic: str | None,
+    raw_body: bytes,
+) -> Accepted:
+    """`accept_order` and its outbox rows, committed when it returns: on a connection outside
+    any transaction. A new order (nearly every push) takes one statement, its own transaction;
+    anything else (an update, a redelivery, a race) one explicit transaction."""
+    source = f"{order.channel}:{delivery_id}"  # the caller has bound order_id to the logs
+    fresh = lifecycle.new_order(order)
+    events = events_for(fresh)
+    if await db.create_pushed_order(
+        conn,
+        delivery_id,
+        topic,
+        raw_body,
+        fresh.order,
+        fresh.history,
+        source,
+        _deadline(None, None, fresh),
+        outbox_columns(events, order.order_id),
+    ):
+        return Accepted("created", order.order_id, events, fresh.order.status)
+    async with conn.transaction():
+        accepted = await accept_order(
+            conn, order, delivery_id=delivery_id, topic=topic, raw_body=raw_body
+        )
+        await enqueue_all(conn, accepted.events, order.order_id)
+    return accepted
 
 
 async def _locked(conn: asyncpg.Connection, order_id: str):

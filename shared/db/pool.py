@@ -17,6 +17,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's default reset (UNLISTEN *, RESET ALL, advisory
+    unlock, CLOSE ALL), a round trip on every release: no code here leaves session state behind
+    (no SET but SET LOCAL, transaction-scoped advisory locks only, no WITH HOLD cursors, and
+    listeners remove themselves). asyncpg still rolls back a transaction left open."""
+
+
 async def connect(url: str) -> asyncpg.Connection:
     """One connection with the same codecs as the pools (jsonb as Python objects)."""
     conn = await asyncpg.connect(url)
@@ -26,7 +33,11 @@ async def connect(url: str) -> asyncpg.Connection:
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool

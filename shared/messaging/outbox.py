@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import asyncpg
 import structlog
@@ -47,6 +49,32 @@ async def enqueue(
         envelope.headers(),
         envelope.to_bytes(),
     )
+
+
+def insert_sql(first: int, source: str = "") -> str:
+    """An INSERT of the rows `columns()` gives, as parameters $first..$first+5, to compose into
+    a caller's own statement (a CTE), so the rows commit with its state change in one round trip.
+    `source` (e.g. "o, ") joins a CTE: no row unless it has one."""
+    u, t, k, e, h, b = (f"${first + n}" for n in range(6))
+    return f"""INSERT INTO outbox (event_id, topic, key, event_type, headers, body)
+               SELECT x.i, x.t, x.k, x.e, x.h::jsonb, x.b
+               FROM {source}unnest({u}::uuid[], {t}::text[], {k}::text[], {e}::text[],
+                                   {h}::text[], {b}::bytea[]) WITH ORDINALITY
+                    AS x(i, t, k, e, h, b, n)
+               ORDER BY x.n ON CONFLICT (event_id) DO NOTHING"""
+
+
+def columns(items: Sequence[tuple[Envelope, Event]]) -> list[list[Any]]:
+    """The parameters of `insert_sql`: one array per column, in the events' order."""
+    cols: list[list[Any]] = [[], [], [], [], [], []]
+    for envelope, event in items:
+        cols[0].append(envelope.event_id)
+        cols[1].append(event.topic)
+        cols[2].append(event.key())
+        cols[3].append(envelope.event_type)
+        cols[4].append(json.dumps(envelope.headers()))
+        cols[5].append(envelope.to_bytes())
+    return cols
 
 
 async def backlog(conn: asyncpg.Connection) -> int:

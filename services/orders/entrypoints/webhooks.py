@@ -145,27 +145,25 @@ async def _receive(request: Request, pool: asyncpg.Pool, platform: str, name: st
             return JSONResponse(
                 {"outcome": "ignored_topic" if by_topic else "ignored", "detail": push.note}
             )
-        async with conn.transaction():
-            if push.kind == "fetch":
-                assert push.external_id is not None
-                fresh = await db.add_fetch(conn, platform, name, push.external_id, push.delivery_id)
-                outcome = "pending_fetch" if fresh else "duplicate_delivery"
-                order_id = None
-            else:
-                assert push.order is not None
-                structlog.contextvars.bind_contextvars(
-                    order_id=push.order.order_id, correlation_id=push.order.order_id
-                )
-                accepted = await handlers.accept_order(
-                    conn,
-                    push.order,
-                    delivery_id=push.delivery_id,
-                    topic=request.headers.get("x-shopify-topic")
-                    or request.headers.get("x-wc-webhook-topic"),
-                    raw_body=body,
-                )
-                await handlers.enqueue_all(conn, accepted.events, push.order.order_id)
-                outcome, order_id = accepted.outcome, accepted.order_id
+        if push.kind == "fetch":  # one statement: a transaction of its own
+            assert push.external_id is not None
+            fresh = await db.add_fetch(conn, platform, name, push.external_id, push.delivery_id)
+            outcome = "pending_fetch" if fresh else "duplicate_delivery"
+            order_id = None
+        else:
+            assert push.order is not None
+            structlog.contextvars.bind_contextvars(
+                order_id=push.order.order_id, correlation_id=push.order.order_id
+            )
+            accepted = await handlers.accept_push(
+                conn,
+                push.order,
+                delivery_id=push.delivery_id,
+                topic=request.headers.get("x-shopify-topic")
+                or request.headers.get("x-wc-webhook-topic"),
+                raw_body=body,
+            )
+            outcome, order_id = accepted.outcome, accepted.order_id
     if outcome == "pending_fetch":
         jobs.FETCH_WAKE.set()
     WEBHOOKS_ACCEPTED.labels(platform, outcome).inc()

@@ -312,3 +312,48 @@ async def test_lost_shopee_pushes_are_recovered_by_pulling_the_last_three_days(o
     first, second = orders.fakes.shopee_list_windows
     assert first[0] == int((now - timedelta(days=3)).timestamp())
     assert second[0] == int((now - timedelta(minutes=10)).timestamp())  # overlap, not a gap
+
+
+async def test_a_new_shopify_order_commits_with_its_delivery_history_and_event_at_once(
+    orders: Orders,
+):
+    """The one-statement path writes the four rows together; a redelivery writes nothing; another
+    delivery of a known order takes the transactional path and records only its delivery."""
+    from services.orders.simulator import build_shopify_order, shopify_webhook_request
+
+    await orders.add_account("shopify", "fast-shop", "sec")
+    payload = build_shopify_order(
+        order_number=77, sku="SHOP-HG-HONEY-500", quantity=1, unit_price_vnd=450000
+    )
+    body, headers = shopify_webhook_request(payload, "sec", shop_domain="fast-shop")
+
+    async def post(extra: dict[str, str] | None = None) -> dict:
+        resp = await orders.http.post(
+            "/webhooks/shopify/fast-shop", content=body, headers=headers | (extra or {})
+        )
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    async def counts() -> tuple[int, int, int, int]:
+        async with orders.pool.acquire() as conn:
+            return tuple(
+                await conn.fetchrow(
+                    """SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM
+                       webhook_deliveries), (SELECT count(*) FROM order_status_history),
+                       (SELECT count(*) FROM outbox)"""
+                )
+            )
+
+    first = await post()
+    assert first["outcome"] == "created"
+    assert await counts() == (1, 1, 1, 1)
+    assert (await post())["outcome"] == "duplicate_delivery"
+    assert await counts() == (1, 1, 1, 1)
+    other = {k: "other-delivery" for k in headers if k.lower() == "x-shopify-event-id"}
+    assert other, headers
+    assert (await post(other))["outcome"] == "unchanged"
+    assert await counts() == (1, 2, 1, 1)
+    async with orders.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT canonical, status FROM orders")
+    assert row["status"] == "PENDING_STOCK" and row["canonical"]["order_id"] == first["order_id"]
+    assert [e for e, _ in await orders.outbox(first["order_id"])] == ["OrderPlaced"]
