@@ -116,18 +116,24 @@ async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -
     return added
 
 
-async def poll_tiki(service) -> None:
-    every = _interval("ORDERS_TIKI_POLL_S", 10.0)
+async def _each_account_every(service, platform: str, every: float, once) -> None:
+    """Run `once(pool, http, account)` for each of the platform's accounts every `every` seconds;
+    one account's platform error is logged and never stops the others."""
     async with httpx.AsyncClient() as http:
         while True:
             async with service.pool.acquire() as conn:
-                accounts = await db.accounts_of(conn, "tiki")
+                accounts = await db.accounts_of(conn, platform)
             for account in accounts:
                 try:
-                    await poll_tiki_once(service.pool, http, account)
+                    await once(service.pool, http, account)
                 except PlatformError as exc:
-                    log.warning("tiki.poll_failed", account=account.account, error=str(exc))
+                    log.warning(f"{platform}.pull_failed", account=account.account, error=str(exc))
             await asyncio.sleep(every)
+
+
+async def poll_tiki(service) -> None:
+    every = _interval("ORDERS_TIKI_POLL_S", 10.0)
+    await _each_account_every(service, "tiki", every, poll_tiki_once)
 
 
 SHOPEE_PULL_WINDOW = timedelta(days=3)  # how long Shopee keeps lost pushes pullable
@@ -160,16 +166,7 @@ async def pull_shopee_once(
 
 async def pull_shopee(service) -> None:
     every = _interval("ORDERS_SHOPEE_PULL_S", 600.0)
-    async with httpx.AsyncClient() as http:
-        while True:
-            async with service.pool.acquire() as conn:
-                accounts = await db.accounts_of(conn, "shopee")
-            for account in accounts:
-                try:
-                    await pull_shopee_once(service.pool, http, account)
-                except PlatformError as exc:
-                    log.warning("shopee.pull_failed", account=account.account, error=str(exc))
-            await asyncio.sleep(every)
+    await _each_account_every(service, "shopee", every, pull_shopee_once)
 
 
 async def expire_reservations(service) -> None:

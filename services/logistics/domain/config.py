@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.logistics.domain.network import DEFAULT_WAVES, Hub, Wave, nearest_hub
 from services.logistics.domain.planning import VehicleType
-from services.logistics.domain.scenario import hhmm
+from services.logistics.domain.scenario import VehicleSpec, hhmm
 
 
 class _Spec(BaseModel):
@@ -19,17 +19,6 @@ class _Spec(BaseModel):
 class VillageRef(_Spec):
     province: str
     village: str
-
-
-class VehicleSpec(_Spec):
-    type: str
-    capacity_kg: float = Field(gt=0)
-    capacity_l: float = Field(gt=0)
-    fixed_cost: int = Field(ge=0)
-    cost_per_km: int = Field(ge=0)
-    count: int = Field(ge=0)
-    shift_start: str = "07:00"
-    shift_end: str = "19:00"
 
 
 class FleetSpec(_Spec):

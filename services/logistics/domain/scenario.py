@@ -35,6 +35,8 @@ class HubSpec(_Strict):
 
 
 class VehicleSpec(_Strict):
+    """A vehicle type, in a scenario file and in a hub's fleet (config.py) alike."""
+
     type: str
     capacity_kg: float = Field(gt=0)
     capacity_l: float = Field(gt=0)
