@@ -172,7 +172,7 @@ async def ingest(conn: asyncpg.Connection, incoming: CanonicalOrder, source: str
     )
 
 
-async def accept_order(
+async def accept_known_order(
     conn: asyncpg.Connection,
     order: CanonicalOrder,
     *,
@@ -180,25 +180,12 @@ async def accept_order(
     topic: str | None,
     raw_body: bytes,
 ) -> Accepted:
-    """Store the raw delivery and apply the order it carries; a redelivery changes nothing."""
-    source = f"{order.channel}:{delivery_id}"
+    """A push about an order already stored: record the delivery and apply the update it
+    carries; a redelivery changes nothing."""
     structlog.contextvars.bind_contextvars(order_id=order.order_id)
-    fresh = lifecycle.new_order(order)
-    delivered, created = await db.record_new_order(
-        conn,
-        delivery_id,
-        topic,
-        raw_body,
-        fresh.order,
-        fresh.history,
-        source,
-        _deadline(None, None, fresh),
-    )
-    if not delivered:
+    if not await db.record_delivery(conn, order, delivery_id, topic, raw_body):
         return Accepted("duplicate_delivery", order.order_id)
-    if created:
-        return Accepted("created", order.order_id, events_for(fresh), fresh.order.status)
-    return await ingest(conn, order, source=source)
+    return await ingest(conn, order, source=f"{order.channel}:{delivery_id}")
 
 
 async def accept_push(
@@ -209,9 +196,9 @@ async def accept_push(
     topic: str | None,
     raw_body: bytes,
 ) -> Accepted:
-    """`accept_order` and its outbox rows, committed when it returns: on a connection outside
+    """A verified push and its outbox rows, committed when it returns: on a connection outside
     any transaction. A new order (nearly every push) takes one statement, its own transaction;
-    anything else (an update, a redelivery, a race) one explicit transaction."""
+    an order already stored (an update, a redelivery, a race lost) one explicit transaction."""
     source = f"{order.channel}:{delivery_id}"  # the caller has bound order_id to the logs
     fresh = lifecycle.new_order(order)
     events = events_for(fresh)
@@ -228,7 +215,7 @@ async def accept_push(
     ):
         return Accepted("created", order.order_id, events, fresh.order.status)
     async with conn.transaction():
-        accepted = await accept_order(
+        accepted = await accept_known_order(
             conn, order, delivery_id=delivery_id, topic=topic, raw_body=raw_body
         )
         await enqueue_all(conn, accepted.events, order.order_id)

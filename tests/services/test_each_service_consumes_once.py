@@ -22,7 +22,7 @@ from services.notifications import bootstrap as notifications
 from services.orders import bootstrap as orders
 from services.orders.adapters.postgres import add_channel_account
 from services.orders.domain.channels.shopify import parse_shopify_order
-from services.orders.handlers import accept_order
+from services.orders.handlers import accept_known_order
 from services.orders.simulator import build_shopify_order
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
@@ -67,7 +67,9 @@ async def _seed_catalog(conn: asyncpg.Connection) -> None:
 
 async def _seed_orders(conn: asyncpg.Connection) -> None:
     await add_channel_account(conn, "shopify", "demo-shop", "secret")
-    await accept_order(conn, ORDER, delivery_id="d1", topic="orders/create", raw_body=b"{}")
+    await accept_known_order(
+        conn, ORDER, delivery_id="d1", topic="orders/create", raw_body=b"{}"
+    )
 
 
 def _catalog_orders_consumer(settings=None):

@@ -93,56 +93,22 @@ async def accounts_of(conn: asyncpg.Connection, platform: str) -> list[Account]:
     return [Account(platform, r["account"], r["secrets"], r["settings"]) for r in rows]
 
 
-async def record_new_order(
-    conn: asyncpg.Connection,
-    delivery_id: str,
-    topic: str | None,
+async def record_delivery(
+    conn: asyncpg.Connection, order: CanonicalOrder, delivery_id: str, topic: str | None,
     raw_body: bytes,
-    order: CanonicalOrder,
-    history: Sequence[tuple[OrderStatus, str | None]],
-    source: str,
-    stock_deadline: datetime | None,
-) -> tuple[bool, bool]:
-    """The webhook fast path, one round trip: store the delivery and, if it is new, the order
-    and its history if the order is new too. Returns (delivery was new, order was new)."""
-    row = await conn.fetchrow(
-        """WITH d AS (
-               INSERT INTO webhook_deliveries
-                   (platform, account, delivery_id, topic, raw_body, order_id)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1
-           ), o AS (
-               INSERT INTO orders (order_id, channel, account, external_id, status,
-                                   channel_status, channel_updated_at, canonical, hold_reason,
-                                   placed_at, stock_deadline)
-               SELECT $6, $1, $2, $7, $8, $9, $10, $11, $12, $13, $14
-               WHERE EXISTS (SELECT 1 FROM d)
-               ON CONFLICT DO NOTHING RETURNING order_id
-           ), h AS (
-               INSERT INTO order_status_history (order_id, status, reason, source)
-               SELECT o.order_id, x.status, x.reason, $15
-               FROM o, unnest($16::text[], $17::text[]) WITH ORDINALITY AS x(status, reason, n)
-               ORDER BY x.n
-           )
-           SELECT EXISTS (SELECT 1 FROM d) AS delivered, EXISTS (SELECT 1 FROM o) AS created""",
+) -> bool:
+    """A push about an order we already have; False when this delivery was seen before."""
+    return await conn.fetchval(
+        """INSERT INTO webhook_deliveries
+               (platform, account, delivery_id, topic, raw_body, order_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true""",
         order.channel,
         order.account,
         delivery_id,
         topic,
         raw_body,
         order.order_id,
-        order.external_id,
-        order.status.value,
-        order.channel_status,
-        order.updated_at,
-        order.model_dump(mode="json"),
-        order.hold_reason,
-        order.placed_at,
-        stock_deadline,
-        source,
-        [status.value for status, _ in history],
-        [reason for _, reason in history],
-    )
-    return row["delivered"], row["created"]
+    ) is not None
 
 
 async def create_pushed_order(
