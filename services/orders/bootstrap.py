@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from importlib import resources
 
+import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from services.orders import handlers, jobs
+from services.orders.adapters.intake import NewOrderWriter
 from services.orders.entrypoints import api
 from services.orders.entrypoints.webhooks import receive_webhook
 from shared.contracts.events import (
@@ -30,9 +32,14 @@ MIGRATIONS = resources.files("services.orders") / "migrations"
 
 
 def routes(service: Service) -> list[Route]:
-    async def webhook(request: Request) -> Response:
+    def pool() -> asyncpg.Pool:
         assert service.pool is not None
-        return await receive_webhook(request, service.pool)
+        return service.pool
+
+    writer = NewOrderWriter(pool)
+
+    async def webhook(request: Request) -> Response:
+        return await receive_webhook(request, pool(), writer)
 
     def token() -> str | None:
         secret = service.settings.admin_token

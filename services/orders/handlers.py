@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 
 from services.orders.adapters import postgres as db
+from services.orders.adapters.intake import NewOrder, NewOrderWriter
 from services.orders.domain import lifecycle
 from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected, Result
 from services.orders.domain.model import CanonicalOrder
@@ -189,21 +190,21 @@ async def accept_known_order(
 
 
 async def accept_push(
-    conn: asyncpg.Connection,
+    writer: NewOrderWriter,
+    pool: asyncpg.Pool,
     order: CanonicalOrder,
     *,
     delivery_id: str,
     topic: str | None,
     raw_body: bytes,
 ) -> Accepted:
-    """A verified push and its outbox rows, committed when it returns: on a connection outside
-    any transaction. A new order (nearly every push) takes one statement, its own transaction;
-    an order already stored (an update, a redelivery, a race lost) one explicit transaction."""
+    """A verified push and its outbox rows, committed when it returns. A new order (nearly every
+    push) goes through the group-commit writer, one statement shared with concurrent pushes; an
+    order already stored (an update, a redelivery, a race lost) takes one explicit transaction."""
     source = f"{order.channel}:{delivery_id}"  # the caller has bound order_id to the logs
     fresh = lifecycle.new_order(order)
     events = events_for(fresh)
-    if await db.create_pushed_order(
-        conn,
+    new = NewOrder(
         delivery_id,
         topic,
         raw_body,
@@ -212,9 +213,10 @@ async def accept_push(
         source,
         _deadline(None, None, fresh),
         outbox_columns(events, order.order_id),
-    ):
+    )
+    if await writer.create(new):
         return Accepted("created", order.order_id, events, fresh.order.status)
-    async with conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         accepted = await accept_known_order(
             conn, order, delivery_id=delivery_id, topic=topic, raw_body=raw_body
         )
@@ -243,8 +245,7 @@ async def _observe_journey(conn: asyncpg.Connection, before: CanonicalOrder, res
     if stage is None or before.status is result.order.status:
         return
     seconds = await conn.fetchval(
-        "SELECT extract(epoch FROM clock_timestamp() - created_at) FROM orders"
-        " WHERE order_id = $1",
+        "SELECT extract(epoch FROM clock_timestamp() - created_at) FROM orders WHERE order_id = $1",
         result.order.order_id,
     )
     if seconds is not None:

@@ -51,16 +51,20 @@ async def enqueue(
     )
 
 
-def insert_sql(first: int, source: str = "") -> str:
+def insert_sql(first: int, *, grouped_by: str | None = None) -> str:
     """An INSERT of the rows `columns()` gives, as parameters $first..$first+5, to compose into
     a caller's own statement (a CTE), so the rows commit with its state change in one round trip.
-    `source` (e.g. "o, ") joins a CTE: no row unless it has one."""
-    u, t, k, e, h, b = (f"${first + n}" for n in range(6))
+    With `grouped_by` (a SQL row set, e.g. "SELECT order_id FROM o"), a seventh array gives each
+    row's group, and only rows whose group is in that set are written."""
+    u, t, k, e, h, b, g = (f"${first + n}" for n in range(7))
+    group = f", {g}::text[]" if grouped_by else ""
+    keep = f"WHERE x.g IN ({grouped_by})" if grouped_by else ""
     return f"""INSERT INTO outbox (event_id, topic, key, event_type, headers, body)
                SELECT x.i, x.t, x.k, x.e, x.h::jsonb, x.b
-               FROM {source}unnest({u}::uuid[], {t}::text[], {k}::text[], {e}::text[],
-                                   {h}::text[], {b}::bytea[]) WITH ORDINALITY
-                    AS x(i, t, k, e, h, b, n)
+               FROM unnest({u}::uuid[], {t}::text[], {k}::text[], {e}::text[],
+                           {h}::text[], {b}::bytea[]{group}) WITH ORDINALITY
+                    AS x(i, t, k, e, h, b, {"g, " if grouped_by else ""}n)
+               {keep}
                ORDER BY x.n ON CONFLICT (event_id) DO NOTHING"""
 
 

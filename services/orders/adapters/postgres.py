@@ -12,7 +12,6 @@ import asyncpg
 from services.orders.domain.channels.registry import Account
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus
-from shared.messaging import outbox
 
 
 async def add_channel_account(
@@ -94,77 +93,27 @@ async def accounts_of(conn: asyncpg.Connection, platform: str) -> list[Account]:
 
 
 async def record_delivery(
-    conn: asyncpg.Connection, order: CanonicalOrder, delivery_id: str, topic: str | None,
-    raw_body: bytes,
-) -> bool:
-    """A push about an order we already have; False when this delivery was seen before."""
-    return await conn.fetchval(
-        """INSERT INTO webhook_deliveries
-               (platform, account, delivery_id, topic, raw_body, order_id)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true""",
-        order.channel,
-        order.account,
-        delivery_id,
-        topic,
-        raw_body,
-        order.order_id,
-    ) is not None
-
-
-async def create_pushed_order(
     conn: asyncpg.Connection,
+    order: CanonicalOrder,
     delivery_id: str,
     topic: str | None,
     raw_body: bytes,
-    order: CanonicalOrder,
-    history: Sequence[tuple[OrderStatus, str | None]],
-    source: str,
-    stock_deadline: datetime | None,
-    events: list[list[Any]],
 ) -> bool:
-    """The webhook fast path, one statement (so one transaction of its own, outside any other):
-    a new order, its delivery, its history and its outbox rows (`outbox.columns`). Writes
-    nothing and returns False when the order exists already: the caller then records the
-    delivery and applies the update in a transaction of its own. Deliveries are only ever
-    recorded with their order, so a known delivery always means a known order."""
-    created = await conn.fetchval(
-        f"""WITH o AS (
-               INSERT INTO orders (order_id, channel, account, external_id, status,
-                                   channel_status, channel_updated_at, canonical, hold_reason,
-                                   placed_at, stock_deadline)
-               VALUES ($6, $1, $2, $7, $8, $9, $10, $11::text::jsonb, $12, $13, $14)
-               ON CONFLICT DO NOTHING RETURNING order_id
-           ), d AS (
-               INSERT INTO webhook_deliveries
-                   (platform, account, delivery_id, topic, raw_body, order_id)
-               SELECT $1, $2, $3, $4, $5, o.order_id FROM o ON CONFLICT DO NOTHING
-           ), h AS (
-               INSERT INTO order_status_history (order_id, status, reason, source)
-               SELECT o.order_id, x.status, x.reason, $15
-               FROM o, unnest($16::text[], $17::text[]) WITH ORDINALITY AS x(status, reason, n)
-               ORDER BY x.n
-           ), ob AS ({outbox.insert_sql(18, "o, ")})
-           SELECT EXISTS (SELECT 1 FROM o)""",
-        order.channel,
-        order.account,
-        delivery_id,
-        topic,
-        raw_body,
-        order.order_id,
-        order.external_id,
-        order.status.value,
-        order.channel_status,
-        order.updated_at,
-        order.model_dump_json(),  # JSON text straight from pydantic, cast by the server
-        order.hold_reason,
-        order.placed_at,
-        stock_deadline,
-        source,
-        [status.value for status, _ in history],
-        [reason for _, reason in history],
-        *events,
+    """A push about an order we already have; False when this delivery was seen before."""
+    return (
+        await conn.fetchval(
+            """INSERT INTO webhook_deliveries
+               (platform, account, delivery_id, topic, raw_body, order_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true""",
+            order.channel,
+            order.account,
+            delivery_id,
+            topic,
+            raw_body,
+            order.order_id,
+        )
+        is not None
     )
-    return bool(created)
 
 
 async def insert_order(

@@ -35,7 +35,7 @@ MAX_MINOR_UNITS: Final[int] = 2**63 - 1
 
 # Plain decimal notation only: platforms send "250000" or "12.50", never exponents, NaN,
 # thousands separators or underscores, so anything else is more likely corruption than money.
-_DECIMAL_STRING = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DECIMAL_STRING = re.compile(r"([+-]?)(\d+)(?:\.(\d+))?")
 
 
 def currency_exponent(currency: str) -> int:
@@ -55,6 +55,8 @@ def to_minor_units(amount: str | int | Decimal, currency: str) -> int:
     Floats are refused outright because they cannot represent most decimal amounts.
     """
     exponent = currency_exponent(currency)
+    if isinstance(amount, str):  # nearly every amount: read in integers, no Decimal
+        return _string_to_minor_units(amount, currency, exponent)
     value = _as_decimal(amount)
     if value.adjusted() + exponent > 18:  # cheap guard before building a huge integer
         raise InvalidMoney(f"amount {amount!r} {currency} is out of range")
@@ -67,13 +69,34 @@ def to_minor_units(amount: str | int | Decimal, currency: str) -> int:
     else:
         minor, remainder = divmod(coefficient, 10**-shift)
         if remainder:
-            raise InvalidMoney(
-                f"amount {amount!r} has more precision than {currency} allows "
-                f"({exponent} decimal places)"
-            )
+            raise _too_precise(amount, currency, exponent)
     if minor > MAX_MINOR_UNITS:
         raise InvalidMoney(f"amount {amount!r} {currency} is out of range")
     return -minor if sign else minor
+
+
+def _string_to_minor_units(amount: str, currency: str, exponent: int) -> int:
+    match = _DECIMAL_STRING.fullmatch(amount.strip())
+    if match is None:
+        raise InvalidMoney(f"amount {amount!r} is not a plain decimal number")
+    sign, whole, fraction = match.groups()
+    whole = whole.lstrip("0")
+    if len(whole) + exponent > 19:  # cheap guard before building a huge integer
+        raise InvalidMoney(f"amount {amount!r} {currency} is out of range")
+    fraction = (fraction or "").rstrip("0")  # trailing zeros carry no value
+    if len(fraction) > exponent:
+        raise _too_precise(amount, currency, exponent)
+    minor = int(whole or "0") * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+    if minor > MAX_MINOR_UNITS:
+        raise InvalidMoney(f"amount {amount!r} {currency} is out of range")
+    return -minor if sign == "-" else minor
+
+
+def _too_precise(amount: object, currency: str, exponent: int) -> InvalidMoney:
+    return InvalidMoney(
+        f"amount {amount!r} has more precision than {currency} allows "
+        f"({exponent} decimal places)"
+    )
 
 
 def format_minor_units(minor: int, currency: str) -> str:

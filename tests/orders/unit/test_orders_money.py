@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from services.orders.domain.errors import InvalidMoney, OrderError, UnknownCurrency
 from services.orders.domain.model import to_minor_units
@@ -84,3 +86,25 @@ def test_minor_units_format_back_to_the_platform_decimal_string(
 ) -> None:
     assert format_minor_units(minor, currency) == text
     assert to_minor_units(text, currency) == minor
+
+
+@given(
+    sign=st.sampled_from(["", "+", "-"]),
+    whole=st.from_regex(r"\A[0-9]{1,22}\Z"),
+    fraction=st.one_of(st.just(None), st.from_regex(r"\A[0-9]{1,6}\Z")),
+    currency=st.sampled_from(["VND", "USD", "JPY"]),
+)
+@example(sign="", whole="1234567890123456789012", fraction="5", currency="VND")  # both wrong
+@example(sign="-", whole="9223372036854775808", fraction=None, currency="JPY")
+def test_a_decimal_string_reads_as_its_exact_decimal_value(sign, whole, fraction, currency):
+    """Strings take an integer-only fast path: it must agree with the exact Decimal reading,
+    value for value and refusal for refusal."""
+    text = f"{sign}{whole}" + (f".{fraction}" if fraction is not None else "")
+
+    def outcome(amount):
+        try:
+            return to_minor_units(amount, currency)
+        except InvalidMoney as exc:
+            return type(exc), "precision" in str(exc)
+
+    assert outcome(text) == outcome(Decimal(text))

@@ -1,0 +1,200 @@
+"""Group commit for the webhook fast path.
+
+A new pushed order is four writes: its delivery, the order, its status history and its outbox
+rows. Written one webhook per statement, PostgreSQL's per-statement and per-commit work (and a
+pool connection held per request) cost more than the writes themselves. `NewOrderWriter` lets
+concurrent webhooks share one statement: a request queues its rows and waits; one flush at a
+time writes everything queued since the last one in a single statement (so a single
+transaction), then answers every waiter. A lone request flushes at once, so a quiet system
+waits for nothing; under load the batch grows by itself while the previous flush is in flight.
+
+Invariants:
+- a waiter hears "created" only after the statement that wrote its rows committed;
+- an order already stored writes nothing (ON CONFLICT on the order is the gate for the other
+  three inserts), and the waiter hears False: the caller takes the transactional path;
+- one order id appears at most once per statement (a second push of it waits for the next
+  flush), so a statement never inserts one order's delivery, history or events twice;
+- a flush that fails is retried one row at a time, so a bad row fails only its own request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.orders.domain.model import CanonicalOrder
+from services.orders.domain.status import OrderStatus
+from shared.messaging import outbox
+
+_ORDER_COLUMNS = 14  # parameters $1..$14: one array per column of `NewOrder.order_row`
+_HISTORY = _ORDER_COLUMNS + 1  # $15..$18: history rows, keyed by order id
+_EVENTS = _HISTORY + 4  # $19..$25: outbox rows (`outbox.columns`), then their order ids
+
+_INSERT = f"""
+WITH x AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],
+                         $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[],
+                         $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+        WITH ORDINALITY AS x(channel, account, delivery_id, topic, raw_body, order_id,
+                             external_id, status, channel_status, channel_updated_at, canonical,
+                             hold_reason, placed_at, stock_deadline, n)
+), o AS (
+    INSERT INTO orders (order_id, channel, account, external_id, status, channel_status,
+                        channel_updated_at, canonical, hold_reason, placed_at, stock_deadline)
+    SELECT order_id, channel, account, external_id, status, channel_status, channel_updated_at,
+           canonical::jsonb, hold_reason, placed_at, stock_deadline
+    FROM x ORDER BY n
+    ON CONFLICT DO NOTHING RETURNING order_id
+), d AS (
+    INSERT INTO webhook_deliveries (platform, account, delivery_id, topic, raw_body, order_id)
+    SELECT x.channel, x.account, x.delivery_id, x.topic, x.raw_body, x.order_id
+    FROM x JOIN o USING (order_id) ORDER BY x.n
+    ON CONFLICT DO NOTHING
+), h AS (
+    INSERT INTO order_status_history (order_id, status, reason, source)
+    SELECT y.order_id, y.status, y.reason, y.source
+    FROM unnest(${_HISTORY}::text[], ${_HISTORY + 1}::text[], ${_HISTORY + 2}::text[],
+                ${_HISTORY + 3}::text[]) WITH ORDINALITY AS y(order_id, status, reason, source, n)
+    JOIN o USING (order_id) ORDER BY y.n
+), ob AS ({outbox.insert_sql(_EVENTS, grouped_by="SELECT order_id FROM o")})
+SELECT coalesce(array_agg(order_id), '{{}}') FROM o
+"""
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """A verified push of an order not stored yet, with what its creation writes."""
+
+    delivery_id: str
+    topic: str | None
+    raw_body: bytes
+    order: CanonicalOrder
+    history: Sequence[tuple[OrderStatus, str | None]]
+    source: str
+    stock_deadline: datetime | None
+    events: list[list[Any]]  # `outbox.columns` of its events
+
+    def order_row(self) -> tuple:
+        order = self.order
+        return (
+            order.channel,
+            order.account,
+            self.delivery_id,
+            self.topic,
+            self.raw_body,
+            order.order_id,
+            order.external_id,
+            order.status.value,
+            order.channel_status,
+            order.updated_at,
+            order.model_dump_json(),  # JSON text straight from pydantic, cast by the server
+            order.hold_reason,
+            order.placed_at,
+            self.stock_deadline,
+        )
+
+
+def statement_args(rows: Sequence[NewOrder]) -> list[list[Any]]:
+    """The parameters of `_INSERT` for `rows`: one array per column."""
+    columns: list[list[Any]] = [[] for _ in range(_EVENTS + 6)]
+    for row in rows:
+        for column, value in zip(columns[:_ORDER_COLUMNS], row.order_row(), strict=True):
+            column.append(value)
+        for status, reason in row.history:
+            columns[_HISTORY - 1].append(row.order.order_id)
+            columns[_HISTORY].append(status.value)
+            columns[_HISTORY + 1].append(reason)
+            columns[_HISTORY + 2].append(row.source)
+        for column, values in zip(columns[_EVENTS - 1 : _EVENTS + 5], row.events, strict=True):
+            column.extend(values)
+        columns[_EVENTS + 5].extend([row.order.order_id] * len(row.events[0]))
+    return columns
+
+
+async def insert_new_orders(conn: asyncpg.Connection, rows: Sequence[NewOrder]) -> set[str]:
+    """One statement, outside any transaction: the ids of the orders it created."""
+    return set(await conn.fetchval(_INSERT, *statement_args(rows)))
+
+
+_Waiter = tuple[NewOrder, "asyncio.Future[bool]"]
+
+
+class NewOrderWriter:
+    """Shares one statement among concurrent webhooks (see the module docstring)."""
+
+    def __init__(self, pool: Callable[[], asyncpg.Pool], max_batch: int = 256) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        self._queue: list[_Waiter] = []
+        self._batch: list[_Waiter] = []  # in the statement being written
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def create(self, row: NewOrder) -> bool:
+        """True once the order and its rows are committed; False if the order exists already."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_retrieved)
+        self._queue.append((row, done))
+        if self._flushing is None or self._flushing.done():
+            # A task of its own: a request cancelled while it waits must not cancel the others'.
+            self._flushing = asyncio.create_task(self._flush_all(), name="orders-new-order-writer")
+        return await asyncio.shield(done)
+
+    async def close(self) -> None:
+        """Stop flushing; requests still waiting fail rather than hang."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        self._fail_waiting()
+
+    async def _flush_all(self) -> None:
+        try:
+            while self._queue:
+                self._batch = self._take_batch()
+                await self._flush(self._batch)
+                self._batch = []
+        finally:  # cancelled (the service stopping): no request may wait for ever
+            self._fail_waiting()
+
+    def _fail_waiting(self) -> None:
+        for _, done in (*self._batch, *self._queue):
+            if not done.done():
+                done.set_exception(ConnectionError("the order writer stopped"))
+        self._batch, self._queue = [], []
+
+    def _take_batch(self) -> list[_Waiter]:
+        batch, later, ids = [], [], set()
+        for item in self._queue:
+            order_id = item[0].order.order_id
+            if len(batch) < self._max_batch and order_id not in ids:
+                ids.add(order_id)
+                batch.append(item)
+            else:
+                later.append(item)
+        self._queue = later
+        return batch
+
+    async def _flush(self, batch: list[_Waiter]) -> None:
+        try:
+            async with self._pool().acquire() as conn:
+                created = await insert_new_orders(conn, [row for row, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:  # find the row at fault: each alone, each its own outcome
+                for item in batch:
+                    await self._flush([item])
+            elif not batch[0][1].done():
+                batch[0][1].set_exception(exc)
+            return
+        for row, done in batch:
+            if not done.done():
+                done.set_result(row.order.order_id in created)
+
+
+def _retrieved(done: asyncio.Future[bool]) -> None:
+    """Its request may be gone (cancelled while waiting): mark the outcome as seen."""
+    if not done.cancelled():
+        done.exception()
