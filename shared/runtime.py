@@ -114,9 +114,15 @@ class Service:
             await self.pool.close()
         log.info("service.stopped")
 
-    async def _publish(self, topic: str, body: bytes, key: str, headers: dict[str, str]) -> None:
+    async def _publish(
+        self, topic: str, body: bytes, key: str, headers: dict[str, str]
+    ) -> Awaitable[object]:
+        """The relay's `Publish`: hands the record to the producer (acks=all, idempotent) and
+        returns the future of the broker's acknowledgement, which the relay awaits."""
         assert self.broker is not None
-        await self.broker.publish(body, topic, key=key.encode(), headers=headers)
+        return await self.broker.publish(
+            body, topic, key=key.encode(), headers=headers, no_confirm=True
+        )
 
     async def _check_db(self) -> None:
         assert self.pool is not None

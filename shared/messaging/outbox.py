@@ -1,13 +1,24 @@
 """Transactional outbox.
 
 `enqueue` writes the event in the caller's transaction, beside the state change it announces.
-`OutboxRelay` publishes the rows in id order and marks them sent only after the broker has
-acknowledged. A row whose publish fails stays unsent and is retried with backoff, so a broker
-outage delays events but loses none. A crash between the acknowledgement and the mark republishes
-the row: consumers deduplicate on `event_id` (the inbox).
+`OutboxRelay` publishes the rows and marks them sent only after the broker has acknowledged. A
+row whose publish fails stays unsent and is retried with backoff, so a broker outage delays
+events but loses none. A crash between the acknowledgement and the mark republishes the row:
+consumers deduplicate on `event_id` (the inbox).
 
-During a broker outage the idempotent producer keeps retrying the row in flight, so the relay
-waits there (holding that batch's row locks) and resumes, in order, when the broker is back.
+A pass pipelines its publishes: awaiting each acknowledgement before the next send cost a produce
+round trip per row, and the relay fell behind the intake. The invariant is per-key order (the
+key is the aggregate: order_id, sku, ...), which is what consumers rely on: a row is handed to
+the producer only once every earlier row of its key in the pass has been acknowledged, while rows
+of other keys are in flight together. The idempotent producer alone does not guarantee this (a
+batch that finally fails does not stop a later batch of the same partition). A failed row stays
+unsent with its attempt recorded, and the later rows of its key in the pass are not handed to
+the producer; other keys' acknowledged rows are marked sent. One poison row thus holds back its
+own aggregate only, not the whole outbox (it used to stop the pass). The next pass starts again
+from the oldest unsent row, so the failed row goes first for its key.
+
+During a broker outage the idempotent producer keeps retrying the rows in flight, so the relay
+waits there (holding that batch's row locks) and resumes when the broker is back.
 """
 
 from __future__ import annotations
@@ -31,7 +42,10 @@ log = structlog.get_logger(__name__)
 # outbox's id order on the topic whatever the number of replicas.
 _RELAY_LOCK = 4242_0002
 
-Publish = Callable[[str, bytes, str, dict[str, str]], Awaitable[None]]
+# publish(topic, body, key, headers) hands the record to the producer and returns an awaitable
+# that completes once the broker has acknowledged it (or raises). Awaiting the call must not wait
+# for the acknowledgement: that is what lets a pass have many keys in flight.
+Publish = Callable[[str, bytes, str, dict[str, str]], Awaitable[Awaitable[object]]]
 
 
 async def enqueue(
@@ -162,8 +176,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows. Returns how many were sent; raises the first publish
-        error after recording what did get through."""
-        error: Exception | None = None
+        error (in id order) after recording what did get through."""
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
                 return 0  # another replica is relaying this database: it keeps the order
@@ -173,20 +186,22 @@ class OutboxRelay:
                    LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 self._batch_size,
             )
+            by_key: dict[str, list[asyncpg.Record]] = {}
+            for row in rows:  # id order within each key
+                by_key.setdefault(row["key"], []).append(row)
             sent: list[int] = []
-            for row in rows:
-                try:
-                    await self._publish(row["topic"], row["body"], row["key"], row["headers"])
-                except Exception as exc:  # stop here: later rows must not overtake this one
-                    error = exc
-                    await conn.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                        row["id"],
-                        repr(exc)[:500],
-                    )
-                    break
-                sent.append(row["id"])
-                MESSAGES_PUBLISHED.labels(self._service, row["topic"]).inc()
+            failed: list[tuple[int, Exception]] = []
+            # One task per key: its rows go one after the other, the keys side by side. The tasks
+            # catch their publish errors; cancelling the pass (stop) cancels them all.
+            async with asyncio.TaskGroup() as group:
+                for key_rows in by_key.values():
+                    group.create_task(self._publish_in_order(key_rows, sent, failed))
+            if failed:
+                failed.sort(key=lambda f: f[0])
+                await conn.executemany(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                    [(row_id, repr(exc)[:500]) for row_id, exc in failed],
+                )
             if sent:
                 await conn.execute(
                     # clock_timestamp, not now(): now() is this transaction's start, which can
@@ -194,6 +209,27 @@ class OutboxRelay:
                     "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::bigint[])",
                     sent,
                 )
-        if error is not None:
-            raise error
+        if failed:
+            raise failed[0][1]
         return len(sent)
+
+    async def _publish_in_order(
+        self,
+        rows: list[asyncpg.Record],
+        sent: list[int],
+        failed: list[tuple[int, Exception]],
+    ) -> None:
+        """One key's rows of a pass, each handed to the producer once the previous one is
+        acknowledged. The first failure is recorded and ends the key: the later rows of the key
+        stay unsent, never handed over, so they cannot overtake it."""
+        for row in rows:
+            try:
+                acknowledged = await self._publish(
+                    row["topic"], row["body"], row["key"], row["headers"]
+                )
+                await acknowledged
+            except Exception as exc:
+                failed.append((row["id"], exc))
+                return
+            sent.append(row["id"])
+            MESSAGES_PUBLISHED.labels(self._service, row["topic"]).inc()
