@@ -17,25 +17,19 @@ from collections.abc import Awaitable
 
 import asyncpg
 from _common import PARTITIONS, create_topics, line, producer, unique
-from _outbox import Events, fresh_pool, make_events, publish_failures, start_broker
+from _outbox import (
+    Events,
+    fresh_pool,
+    make_events,
+    publish_failures,
+    relay_publish,
+    start_broker,
+)
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from faststream.kafka import KafkaBroker
 
-from shared.messaging.outbox import OutboxRelay, Publish, backlog, enqueue
+from shared.messaging.outbox import OutboxRelay, backlog, enqueue
 
 Wire = list[tuple[bytes, str, dict[str, str]]]  # (body, key, headers): what an outbox row holds
-
-
-def relay_publish(broker: KafkaBroker) -> Publish:
-    """What a service's relay calls (shared/runtime.py Service._publish): hands the record to the
-    producer and returns the future of its acknowledgement."""
-
-    async def publish(
-        topic: str, body: bytes, key: str, headers: dict[str, str]
-    ) -> Awaitable[object]:
-        return await broker.publish(body, topic, key=key.encode(), headers=headers, no_confirm=True)
-
-    return publish
 
 
 def wire(events: Events) -> Wire:

@@ -16,11 +16,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable
 
 import asyncpg
 from _common import create_topics, figures, line, unique
-from _outbox import fresh_pool, make_events, publish_failures, start_broker
+from _outbox import fresh_pool, make_events, publish_failures, relay_publish, start_broker
 
 from shared.messaging.outbox import OutboxRelay, backlog, enqueue
 
@@ -49,13 +48,7 @@ async def main(pairs: int) -> None:
     pool = await fresh_pool(server, max_size=6)
     broker, _ = await start_broker(bootstrap)
 
-    async def publish(
-        topic: str, body: bytes, key: str, headers: dict[str, str]
-    ) -> Awaitable[object]:
-        # What a service's relay calls (shared/runtime.py Service._publish): the ack's future.
-        return await broker.publish(body, topic, key=key.encode(), headers=headers, no_confirm=True)
-
-    relay = OutboxRelay(pool, publish, service="bench")  # the services' defaults
+    relay = OutboxRelay(pool, relay_publish(broker), service="bench")  # the services' defaults
     await relay.start()
     try:
         await write(pool, lone)  # warm up: connections, metadata

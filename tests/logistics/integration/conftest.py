@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -82,11 +82,13 @@ def _remap(service: Service, topics: dict[str, str]) -> None:
     ]
     publish = service._publish
 
-    async def remapped(topic: str, body: bytes, key: str, headers: dict[str, str]) -> None:
+    async def remapped(
+        topic: str, body: bytes, key: str, headers: dict[str, str]
+    ) -> Awaitable[object]:
         base = topic.removesuffix(".dlq")
         if base in topics:
             topic = topics[base] + topic[len(base):]
-        await publish(topic, body, key, headers)
+        return await publish(topic, body, key, headers)
 
     service._publish = remapped  # type: ignore[method-assign]
 
