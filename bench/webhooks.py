@@ -101,6 +101,12 @@ async def load(
     return time.perf_counter() - started, counts
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         args,
@@ -180,13 +186,18 @@ async def main(seconds: float, rounds: int, connections: int) -> int:
         await load(orders_port, warm, 2.0, connections)
         await load(bare_port, requests(200, 1, bare_port), 2.0, connections)
         bare_rates, orders_rates, accepted = [], [], 200
+        bare_cpu, orders_cpu = [], []  # CPU ms per request of the server process
         for r in range(rounds):
+            before = cpu_seconds(procs[1].pid)
             elapsed, counts = await load(bare_port, bare_reqs, seconds, connections)
             bare_rates.append(counts.get(200, 0) / elapsed)
+            bare_cpu.append((cpu_seconds(procs[1].pid) - before) * 1000 / counts.get(200, 1))
             reqs = requests(per_round, number, orders_port)
             number += per_round
+            before = cpu_seconds(procs[0].pid)
             elapsed, counts = await load(orders_port, reqs, seconds, connections)
             orders_rates.append(counts.get(200, 0) / elapsed)
+            orders_cpu.append((cpu_seconds(procs[0].pid) - before) * 1000 / counts.get(200, 1))
             accepted += counts.get(200, 0)
             bad = {k: v for k, v in counts.items() if k != 200}
             print(
@@ -196,6 +207,11 @@ async def main(seconds: float, rounds: int, connections: int) -> int:
             )
         conn = await connect(url)
         try:
+            backlog = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            drain_started = time.perf_counter()
+            while await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
+                await asyncio.sleep(0.2)
+            drained_s = time.perf_counter() - drain_started
             stored = await conn.fetchval("SELECT count(*) FROM orders")
             deliveries = await conn.fetchval("SELECT count(*) FROM webhook_deliveries")
             events = await conn.fetchval(
@@ -208,6 +224,15 @@ async def main(seconds: float, rounds: int, connections: int) -> int:
         print(f"bare HTTP 200 server        {bare:8.0f} req/s (median of {rounds})")
         print(f"orders webhooks persisted   {orders:8.0f} /s    ({accepted} orders, all stored)")
         print(f"ratio orders/bare           {orders / bare:8.2f}    (goal >= 0.30, >= 2000/s)")
+        bare_ms, orders_ms = statistics.median(bare_cpu), statistics.median(orders_cpu)
+        print(
+            f"server CPU per request      bare {bare_ms:.3f} ms, orders {orders_ms:.3f} ms"
+            f" (x{orders_ms / bare_ms:.1f})"
+        )
+        print(
+            f"outbox                      {backlog} OrderPlaced unsent when the load stopped,"
+            f" published {drained_s:.1f} s later"
+        )
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -125,46 +125,51 @@ _Waiter = tuple[NewOrder, "asyncio.Future[bool]"]
 
 
 class NewOrderWriter:
-    """Shares one statement among concurrent webhooks (see the module docstring)."""
+    """Shares one statement among concurrent webhooks (see the module docstring). Up to
+    `flushers` statements are in flight at once, so the requests that arrive while one is in
+    the database fill the next instead of leaving the process idle."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], max_batch: int = 256) -> None:
+    def __init__(
+        self, pool: Callable[[], asyncpg.Pool], max_batch: int = 256, flushers: int = 2
+    ) -> None:
         self._pool = pool
         self._max_batch = max_batch
+        self._flushers = flushers
         self._queue: list[_Waiter] = []
-        self._batch: list[_Waiter] = []  # in the statement being written
-        self._flushing: asyncio.Task[None] | None = None
+        self._writing: dict[asyncio.Task[None], list[_Waiter]] = {}  # statements in flight
 
     async def create(self, row: NewOrder) -> bool:
         """True once the order and its rows are committed; False if the order exists already."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         done.add_done_callback(_retrieved)
         self._queue.append((row, done))
-        if self._flushing is None or self._flushing.done():
+        if len(self._writing) < self._flushers:
             # A task of its own: a request cancelled while it waits must not cancel the others'.
-            self._flushing = asyncio.create_task(self._flush_all(), name="orders-new-order-writer")
+            task = asyncio.create_task(self._flush_all(), name="orders-new-order-writer")
+            self._writing[task] = []
         return await asyncio.shield(done)
 
     async def close(self) -> None:
         """Stop flushing; requests still waiting fail rather than hang."""
-        if self._flushing is not None:
-            self._flushing.cancel()
-            await asyncio.gather(self._flushing, return_exceptions=True)
-        self._fail_waiting()
-
-    async def _flush_all(self) -> None:
-        try:
-            while self._queue:
-                self._batch = self._take_batch()
-                await self._flush(self._batch)
-                self._batch = []
-        finally:  # cancelled (the service stopping): no request may wait for ever
-            self._fail_waiting()
-
-    def _fail_waiting(self) -> None:
-        for _, done in (*self._batch, *self._queue):
+        writing = list(self._writing.items())
+        for task, _ in writing:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in writing), return_exceptions=True)
+        for _, done in (*(w for _, batch in writing for w in batch), *self._queue):
             if not done.done():
                 done.set_exception(ConnectionError("the order writer stopped"))
-        self._batch, self._queue = [], []
+        self._queue = []
+        self._writing.clear()  # a flusher cancelled before it ran never removed itself
+
+    async def _flush_all(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            while self._queue:
+                self._writing[task] = batch = self._take_batch()
+                await self._flush(batch)
+        finally:  # at once, not in a done callback: a request queued next must start a flusher
+            self._writing.pop(task, None)
 
     def _take_batch(self) -> list[_Waiter]:
         batch, later, ids = [], [], set()

@@ -131,3 +131,12 @@ async def test_a_stopped_writer_fails_its_waiters_instead_of_leaving_them_hangin
     async with asyncio.timeout(5):
         done = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(d, ConnectionError) for d in done), done
+
+
+async def test_requests_one_after_another_each_start_a_flush_of_their_own(pool):
+    """A quiet system: each request finds no statement in flight and is written at once."""
+    writer = NewOrderWriter(lambda: pool)
+    for n in range(1, 21):
+        async with asyncio.timeout(5):
+            assert (await accept(writer, pool, n)).outcome == "created"
+    assert await counts(pool) == (20, 20, 20, 20)
