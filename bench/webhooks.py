@@ -1,7 +1,8 @@
 """Webhook intake: signed Shopify `orders/create` webhooks accepted and persisted per second by
 one orders process (verify, parse, store the delivery, the order, its history and OrderPlaced in
-the outbox, in one transaction; the relay publishes meanwhile), against a bare HTTP server on
-the same stack (uvicorn + Starlette, one process) answering 200, in the same run.
+the outbox in one group-commit statement; the relay publishes meanwhile), against a bare HTTP
+server on the same stack (uvicorn + Starlette, one process, httptools as installed) answering
+200, in the same run.
 
     .venv/bin/python -m shared.devstack exec --fresh --root .devstack/bench -- \
         .venv/bin/python bench/webhooks.py [--seconds 5] [--rounds 2] [--connections 32]
