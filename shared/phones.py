@@ -37,6 +37,27 @@ def normalise_phone(
     if not isinstance(raw, str) or not raw.strip() or "*" in raw:
         return None
     region = region.upper() if region else None
+    if not require_valid and region == "VN":
+        fast = _vn_mobile(raw)
+        if fast is not None:
+            return fast
+    return _with_phonenumbers(raw, region, require_valid)
+
+
+# A current Vietnamese mobile number as buyers type it ("0912 345 678", "+84 912-345-678"): its
+# E.164 form needs no metadata when only the number's length is checked. Nearly every buyer's
+# phone is one, and the library takes ~25 µs to parse it (tests/shared/unit/test_phones.py pins
+# this shortcut to the library's answer).
+_VN_MOBILE = re.compile(r"(?:\+84|0)([35789][0-9]{8})")
+_SEPARATORS = re.compile(r"[ .\-]")
+
+
+def _vn_mobile(raw: str) -> str | None:
+    match = _VN_MOBILE.fullmatch(_SEPARATORS.sub("", raw))
+    return "+84" + match.group(1) if match else None
+
+
+def _with_phonenumbers(raw: str, region: str | None, require_valid: bool) -> str | None:
     try:
         number = phonenumbers.parse(_map_legacy_vn(raw, region or ""), region)
     except NumberParseException:

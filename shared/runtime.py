@@ -25,7 +25,7 @@ from shared.db.pool import create_pool, migrate
 from shared.db.retention import check_inbox_retention, prune_forever
 from shared.http import health_routes
 from shared.logging import configure_logging
-from shared.messaging.broker import build_broker
+from shared.messaging.broker import build_broker, kafka_producer
 from shared.messaging.consumer import Consumer, Subscription
 from shared.messaging.lag import export_consumer_lag
 from shared.messaging.outbox import OutboxRelay
@@ -124,8 +124,8 @@ class Service:
         """The relay's `Publish`: hands the record to the producer (acks=all, idempotent) and
         returns the future of the broker's acknowledgement, which the relay awaits."""
         assert self.broker is not None
-        return await self.broker.publish(
-            body, topic, key=key.encode(), headers=headers, no_confirm=True
+        return await kafka_producer(self.broker).send(
+            topic, body, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
         )
 
     async def _check_db(self) -> None:

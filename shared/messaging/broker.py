@@ -3,6 +3,7 @@ producer waits for all in-sync replicas and is idempotent, and consumers commit 
 
 from __future__ import annotations
 
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from shared.settings import ServiceSettings
@@ -19,3 +20,13 @@ def build_broker(settings: ServiceSettings) -> KafkaBroker:
         graceful_timeout=settings.graceful_timeout_s,
         logger=None,
     )
+
+
+def kafka_producer(broker: KafkaBroker) -> AIOKafkaProducer:
+    """The started broker's aiokafka producer (acks=all, idempotent: tests/shared/integration/
+    test_broker.py reads it here). The outbox relay sends through it directly: its records are
+    finished envelopes, and FastStream's per-message command, codec and header layers cost
+    about as much as aiokafka's own send."""
+    producer = broker.config.producer._producer.producer  # type: ignore[attr-defined]
+    assert isinstance(producer, AIOKafkaProducer), type(producer)
+    return producer

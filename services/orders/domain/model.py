@@ -13,6 +13,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.orders.domain.money import MAX_MINOR_UNITS, currency_exponent, to_minor_units
 from services.orders.domain.status import OrderStatus
+from shared.ids import uuid5_str
 
 __all__ = [
     "Address",
@@ -34,7 +35,7 @@ ORDER_ID_NAMESPACE: Final[uuid.UUID] = uuid.UUID("6f1c2a9e-3b7d-5c41-9a0e-0d7a5e
 def order_id_for(channel: str, account: str, external_id: str) -> str:
     """Our order id: uuid5 of (channel, account, external id), so redeliveries map to one order."""
     # A JSON array as the name keeps the parts unambiguous whatever characters they contain.
-    return str(uuid.uuid5(ORDER_ID_NAMESPACE, json.dumps([channel, account, external_id])))
+    return uuid5_str(ORDER_ID_NAMESPACE, json.dumps([channel, account, external_id]))
 
 
 def _to_utc(value: datetime) -> datetime:

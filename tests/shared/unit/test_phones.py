@@ -2,8 +2,10 @@
 
 import phonenumbers
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from shared.phones import mask_phone, normalise_phone
+from shared.phones import _vn_mobile, _with_phonenumbers, mask_phone, normalise_phone
 
 # The handbook's 2018 table, written out rather than derived from the code under test.
 LEGACY_TO_CURRENT = [
@@ -69,3 +71,26 @@ def test_mask_hides_short_numbers_entirely_and_never_raises() -> None:
     assert mask_phone("1234") == "****"
     assert mask_phone("") == ""
     assert mask_phone("not a phone") == ""
+
+
+_SEPARATOR = st.sampled_from(["", " ", ".", "-"])
+
+
+@given(
+    prefix=st.sampled_from(["0", "+84"]),
+    digits=st.from_regex(r"\A[35789][0-9]{8}\Z"),
+    cuts=st.lists(st.tuples(st.integers(0, 9), _SEPARATOR), max_size=4),
+)
+@example(prefix="0", digits="912345678", cuts=[(3, " "), (6, " ")])
+def test_the_vietnamese_mobile_shortcut_gives_the_librarys_answer(prefix, digits, cuts):
+    raw = prefix + digits
+    for at, separator in sorted(cuts, reverse=True):
+        raw = raw[: len(prefix) + at] + separator + raw[len(prefix) + at :]
+    assert _vn_mobile(raw) is not None, raw
+    assert _vn_mobile(raw) == _with_phonenumbers(raw, "VN", require_valid=False)
+
+
+@given(st.text(alphabet="+0123456789 .-()０９", max_size=16))
+def test_the_shortcut_answers_only_when_the_library_agrees(raw):
+    fast = _vn_mobile(raw)
+    assert fast is None or fast == _with_phonenumbers(raw, "VN", require_valid=False)
