@@ -8,10 +8,13 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
+_SHA256_BYTES = hashlib.sha256().digest_size
+# hmac.digest: the one-shot C path, several times faster than an hmac.new object per webhook.
+
 
 def sign_hmac_sha256_base64(body: bytes, secret: str) -> str:
     """The header value a platform sends for `body` signed with `secret` (used by fakes)."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    digest = hmac.digest(secret.encode("utf-8"), body, "sha256")
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -34,14 +37,14 @@ def verify_hmac_sha256_base64(
         received = base64.b64decode(header_value.strip(), validate=True)
     except (binascii.Error, ValueError):
         return False
-    if len(received) != hashlib.sha256().digest_size:
+    if len(received) != _SHA256_BYTES:
         return False
     valid = False
     # Check every secret rather than stopping at the first match, so timing does not reveal which
     # of the rotating secrets was used.
     for secret in secrets:
         if secret:
-            expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+            expected = hmac.digest(secret.encode("utf-8"), body, "sha256")
             valid |= hmac.compare_digest(expected, received)
     return valid
 
@@ -64,11 +67,11 @@ def verify_hmac_sha256_hex(
         received = bytes.fromhex(header_value.strip())
     except ValueError:
         return False
-    if len(received) != hashlib.sha256().digest_size:
+    if len(received) != _SHA256_BYTES:
         return False
     valid = False
     for secret in secrets:
         if secret:
-            expected = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+            expected = hmac.digest(secret.encode("utf-8"), message, "sha256")
             valid |= hmac.compare_digest(expected, received)
     return valid
