@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from _common import unique
@@ -108,6 +109,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass(frozen=True)
+class Round:
+    rate: float  # 200s per second
+    cpu_ms: float  # the server's CPU per 200
+    busy: float  # the server's CPU time over the round's wall time: 1.0 is one core saturated
+    counts: dict[int, int]
+
+
+async def measured(
+    pid: int, port: int, reqs: list[bytes], seconds: float, connections: int
+) -> Round:
+    before = cpu_seconds(pid)
+    elapsed, counts = await load(port, reqs, seconds, connections)
+    cpu = cpu_seconds(pid) - before
+    ok = counts.get(200, 0)
+    return Round(ok / elapsed, cpu * 1000 / max(ok, 1), cpu / elapsed, counts)
+
+
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         args,
@@ -189,20 +208,19 @@ async def main(seconds: float, rounds: int, connections: int) -> int:
         bare_rates, orders_rates, accepted = [], [], 200
         bare_cpu, orders_cpu = [], []  # CPU ms per request of the server process
         for r in range(rounds):
-            before = cpu_seconds(procs[1].pid)
-            elapsed, counts = await load(bare_port, bare_reqs, seconds, connections)
-            bare_rates.append(counts.get(200, 0) / elapsed)
-            bare_cpu.append((cpu_seconds(procs[1].pid) - before) * 1000 / counts.get(200, 1))
+            bare_round = await measured(procs[1].pid, bare_port, bare_reqs, seconds, connections)
+            bare_rates.append(bare_round.rate)
+            bare_cpu.append(bare_round.cpu_ms)
             reqs = requests(per_round, number, orders_port)
             number += per_round
-            before = cpu_seconds(procs[0].pid)
-            elapsed, counts = await load(orders_port, reqs, seconds, connections)
-            orders_rates.append(counts.get(200, 0) / elapsed)
-            orders_cpu.append((cpu_seconds(procs[0].pid) - before) * 1000 / counts.get(200, 1))
-            accepted += counts.get(200, 0)
-            bad = {k: v for k, v in counts.items() if k != 200}
+            orders_round = await measured(procs[0].pid, orders_port, reqs, seconds, connections)
+            orders_rates.append(orders_round.rate)
+            orders_cpu.append(orders_round.cpu_ms)
+            accepted += orders_round.counts.get(200, 0)
+            bad = {k: v for k, v in orders_round.counts.items() if k != 200}
             print(
-                f"round {r + 1}: bare {bare_rates[-1]:7.0f}/s   orders {orders_rates[-1]:7.0f}/s"
+                f"round {r + 1}: bare {bare_round.rate:7.0f}/s (busy {bare_round.busy:4.0%})"
+                f"   orders {orders_round.rate:7.0f}/s (busy {orders_round.busy:4.0%})"
                 f"{'   non-200: ' + str(bad) if bad else ''}",
                 flush=True,
             )

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
+import pydantic_core
 import structlog
 
 from shared.contracts.envelope import Envelope, Event
@@ -90,7 +90,7 @@ def columns(items: Sequence[tuple[Envelope, Event]]) -> list[list[Any]]:
         cols[1].append(event.topic)
         cols[2].append(event.key())
         cols[3].append(envelope.event_type)
-        cols[4].append(json.dumps(envelope.headers()))
+        cols[4].append(pydantic_core.to_json(envelope.headers()).decode())
         cols[5].append(envelope.to_bytes())
     return cols
 

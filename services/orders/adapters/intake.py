@@ -141,13 +141,13 @@ class NewOrderWriter:
     async def create(self, row: NewOrder) -> bool:
         """True once the order and its rows are committed; False if the order exists already."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        done.add_done_callback(_retrieved)
         self._queue.append((row, done))
         if len(self._writing) < self._flushers:
-            # A task of its own: a request cancelled while it waits must not cancel the others'.
+            # A task of its own, which a request cancelled while it waits does not cancel: only
+            # its own future is cancelled, and the flush skips it.
             task = asyncio.create_task(self._flush_all(), name="orders-new-order-writer")
             self._writing[task] = []
-        return await asyncio.shield(done)
+        return await done
 
     async def close(self) -> None:
         """Stop flushing; requests still waiting fail rather than hang."""
@@ -198,8 +198,3 @@ class NewOrderWriter:
             if not done.done():
                 done.set_result(row.order.order_id in created)
 
-
-def _retrieved(done: asyncio.Future[bool]) -> None:
-    """Its request may be gone (cancelled while waiting): mark the outcome as seen."""
-    if not done.cancelled():
-        done.exception()
