@@ -13,7 +13,6 @@ from prometheus_client import REGISTRY
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderConfirmed
 from shared.db.pool import connect, create_pool, ensure_database, migrate
-from shared.messaging import outbox
 from shared.messaging.broker import build_broker
 from shared.settings import ServiceSettings, with_database
 
@@ -58,15 +57,3 @@ def publish_failures() -> dict[str, float]:
             if s.name == "ovop_outbox_publish_failures_total" and s.labels["service"] == "bench":
                 failures[s.labels["reason"]] = s.value
     return failures
-
-
-def relay_publish(broker: KafkaBroker) -> outbox.Publish:
-    """What a service's relay calls (shared/runtime.py Service._publish): hands the record to the
-    producer and returns the future of its acknowledgement."""
-
-    async def publish(
-        topic: str, body: bytes, key: str, headers: dict[str, str]
-    ) -> Awaitable[object]:
-        return await broker.publish(body, topic, key=key.encode(), headers=headers, no_confirm=True)
-
-    return publish

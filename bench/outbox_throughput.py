@@ -22,11 +22,11 @@ from _outbox import (
     fresh_pool,
     make_events,
     publish_failures,
-    relay_publish,
     start_broker,
 )
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.messaging.broker import relay_publish
 from shared.messaging.outbox import OutboxRelay, backlog, enqueue
 
 Wire = list[tuple[bytes, str, dict[str, str]]]  # (body, key, headers): what an outbox row holds

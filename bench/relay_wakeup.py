@@ -19,8 +19,9 @@ import time
 
 import asyncpg
 from _common import create_topics, figures, line, unique
-from _outbox import fresh_pool, make_events, publish_failures, relay_publish, start_broker
+from _outbox import fresh_pool, make_events, publish_failures, start_broker
 
+from shared.messaging.broker import relay_publish
 from shared.messaging.outbox import OutboxRelay, backlog, enqueue
 
 WAITS = """SELECT extract(epoch FROM sent_at - created_at)::float8 AS s FROM outbox

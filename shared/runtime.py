@@ -25,7 +25,7 @@ from shared.db.pool import create_pool, migrate
 from shared.db.retention import check_inbox_retention, prune_forever
 from shared.http import health_routes
 from shared.logging import configure_logging
-from shared.messaging.broker import build_broker, kafka_producer
+from shared.messaging.broker import build_broker, relay_publish
 from shared.messaging.consumer import Consumer, Subscription
 from shared.messaging.lag import export_consumer_lag
 from shared.messaging.outbox import OutboxRelay
@@ -124,9 +124,7 @@ class Service:
         """The relay's `Publish`: hands the record to the producer (acks=all, idempotent) and
         returns the future of the broker's acknowledgement, which the relay awaits."""
         assert self.broker is not None
-        return await kafka_producer(self.broker).send(
-            topic, body, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
-        )
+        return await relay_publish(self.broker)(topic, body, key, headers)
 
     async def _check_db(self) -> None:
         assert self.pool is not None

@@ -3,9 +3,12 @@ producer waits for all in-sync replicas and is idempotent, and consumers commit 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
+from shared.messaging.outbox import Publish
 from shared.settings import ServiceSettings
 
 
@@ -30,3 +33,17 @@ def kafka_producer(broker: KafkaBroker) -> AIOKafkaProducer:
     producer = broker.config.producer._producer.producer  # type: ignore[attr-defined]
     assert isinstance(producer, AIOKafkaProducer), type(producer)
     return producer
+
+
+def relay_publish(broker: KafkaBroker) -> Publish:
+    """The outbox relay's `Publish` over `broker`'s producer: hands the record over and returns
+    the future of the broker's acknowledgement, which the relay awaits."""
+
+    async def publish(
+        topic: str, body: bytes, key: str, headers: dict[str, str]
+    ) -> Awaitable[object]:
+        return await kafka_producer(broker).send(
+            topic, body, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
+        )
+
+    return publish

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.contracts.envelope import Envelope
 from shared.messaging.admin import ensure_topics
-from shared.messaging.broker import build_broker
+from shared.messaging.broker import build_broker, relay_publish
 from shared.messaging.outbox import OutboxRelay, enqueue
 from tests.conftest import unique
 from tests.shared.integration.harness import Ping, eventually, settings_for
@@ -61,15 +61,6 @@ def acked() -> asyncio.Future[None]:
     return ack
 
 
-def broker_publish(broker):
-    """What a service's relay publishes with (shared/runtime.py Service._publish)."""
-
-    async def publish(topic, body, key, headers):
-        return await broker.publish(body, topic, key=key.encode(), headers=headers, no_confirm=True)
-
-    return publish
-
-
 async def test_a_failed_publish_leaves_the_row_unsent_and_records_the_error(db_pool):
     async def broker_down(*_):
         raise ConnectionError("broker unreachable")
@@ -91,7 +82,7 @@ async def test_the_relay_publishes_in_order_with_envelope_headers_and_marks_rows
     settings = settings_for("test", kafka_bootstrap, "unused")
     broker = build_broker(settings)
     await broker.start()
-    relay = OutboxRelay(db_pool, broker_publish(broker), service="test", poll_interval_s=0.1)
+    relay = OutboxRelay(db_pool, relay_publish(broker), service="test", poll_interval_s=0.1)
     await relay.start()
     try:
         await eventually(lambda: _none_unsent(db_pool))
@@ -135,7 +126,7 @@ async def test_the_relay_survives_a_broker_outage_and_publishes_everything_after
     settings = settings_for("test", bootstrap, "unused", kafka_request_timeout_ms=3000)
     broker = build_broker(settings)
     await broker.start()
-    publish = broker_publish(broker)
+    publish = relay_publish(broker)
     relay = OutboxRelay(db_pool, publish, service="test", poll_interval_s=0.1, max_backoff_s=0.5)
     await relay.start()
     try:
@@ -231,7 +222,7 @@ async def test_a_failed_row_holds_back_only_its_own_key_and_goes_first_in_the_ne
     a1, b1, a2, b2, c1 = await enqueue_pings(db_pool, topic, ["A", "B", "A", "B", "C"])
     broker = build_broker(settings_for("test", kafka_bootstrap, "unused"))
     await broker.start()
-    real = broker_publish(broker)
+    real = relay_publish(broker)
     handed: list = []  # event ids, as handed to the producer
     b1_fails = True
 
