@@ -3,17 +3,19 @@
 A new pushed order is four writes: its delivery, the order, its status history and its outbox
 rows. Written one webhook per statement, PostgreSQL's per-statement and per-commit work (and a
 pool connection held per request) cost more than the writes themselves. `NewOrderWriter` lets
-concurrent webhooks share one statement: a request queues its rows and waits; one flush at a
-time writes everything queued since the last one in a single statement (so a single
-transaction), then answers every waiter. A lone request flushes at once, so a quiet system
-waits for nothing; under load the batch grows by itself while the previous flush is in flight.
+concurrent webhooks share one statement: a request queues its rows and waits; a flush writes
+everything queued so far in a single statement (so a single transaction), then answers every
+waiter. A lone request flushes at once, so a quiet system waits for nothing; under load, with
+up to two flushes in flight, each batch grows by itself while the others are in the database.
 
 Invariants:
 - a waiter hears "created" only after the statement that wrote its rows committed;
 - an order already stored writes nothing (ON CONFLICT on the order is the gate for the other
   three inserts), and the waiter hears False: the caller takes the transactional path;
 - one order id appears at most once per statement (a second push of it waits for the next
-  flush), so a statement never inserts one order's delivery, history or events twice;
+  flush), so a statement never inserts one order's delivery, history or events twice; two
+  statements in flight with one order id serialise on its primary key, and the later writes
+  nothing;
 - a flush that fails is retried one row at a time, so a bad row fails only its own request.
 """
 
