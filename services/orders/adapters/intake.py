@@ -1,12 +1,7 @@
-"""Group commit for the webhook fast path.
+"""Group commit of new orders (`shared.db.group_commit` has the mechanics).
 
 A new pushed order is four writes: its delivery, the order, its status history and its outbox
-rows. Written one webhook per statement, PostgreSQL's per-statement and per-commit work (and a
-pool connection held per request) cost more than the writes themselves. `NewOrderWriter` lets
-concurrent webhooks share one statement: a request queues its rows and waits; a flush writes
-everything queued so far in a single statement (so a single transaction), then answers every
-waiter. A lone request flushes at once, so a quiet system waits for nothing; under load, with
-up to two flushes in flight, each batch grows by itself while the others are in the database.
+rows, all in one statement shared by the orders applied at the same time.
 
 Invariants:
 - a waiter hears "created" only after the statement that wrote its rows committed;
@@ -21,7 +16,6 @@ Invariants:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +25,7 @@ import asyncpg
 
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus
+from shared.db.group_commit import GroupCommit
 from shared.messaging import outbox
 
 _ORDER_COLUMNS = 14  # parameters $1..$14: one array per column of `NewOrder.order_row`
@@ -123,80 +118,27 @@ async def insert_new_orders(conn: asyncpg.Connection, rows: Sequence[NewOrder]) 
     return set(await conn.fetchval(_INSERT, *statement_args(rows)))
 
 
-_Waiter = tuple[NewOrder, "asyncio.Future[bool]"]
+async def _created(conn: asyncpg.Connection, rows: Sequence[NewOrder]) -> list[bool]:
+    created = await insert_new_orders(conn, rows)
+    return [row.order.order_id in created for row in rows]
 
 
-class NewOrderWriter:
-    """Shares one statement among concurrent webhooks (see the module docstring). Up to
-    `flushers` statements are in flight at once, so the requests that arrive while one is in
-    the database fill the next instead of leaving the process idle."""
+class NewOrderWriter(GroupCommit[NewOrder, bool]):
+    """New orders, one statement shared by concurrent pushes (`shared.db.group_commit`); one
+    order id at most once per statement."""
 
     def __init__(
         self, pool: Callable[[], asyncpg.Pool], max_batch: int = 256, flushers: int = 2
     ) -> None:
-        self._pool = pool
-        self._max_batch = max_batch
-        self._flushers = flushers
-        self._queue: list[_Waiter] = []
-        self._writing: dict[asyncio.Task[None], list[_Waiter]] = {}  # statements in flight
+        super().__init__(
+            pool,
+            _created,
+            key=lambda row: row.order.order_id,
+            max_batch=max_batch,
+            flushers=flushers,
+            name="orders-new-order-writer",
+        )
 
     async def create(self, row: NewOrder) -> bool:
         """True once the order and its rows are committed; False if the order exists already."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((row, done))
-        if len(self._writing) < self._flushers:
-            # A task of its own, which a request cancelled while it waits does not cancel: only
-            # its own future is cancelled, and the flush skips it.
-            task = asyncio.create_task(self._flush_all(), name="orders-new-order-writer")
-            self._writing[task] = []
-        return await done
-
-    async def close(self) -> None:
-        """Stop flushing; requests still waiting fail rather than hang."""
-        writing = list(self._writing.items())
-        for task, _ in writing:
-            task.cancel()
-        await asyncio.gather(*(task for task, _ in writing), return_exceptions=True)
-        for _, done in (*(w for _, batch in writing for w in batch), *self._queue):
-            if not done.done():
-                done.set_exception(ConnectionError("the order writer stopped"))
-        self._queue = []
-        self._writing.clear()  # a flusher cancelled before it ran never removed itself
-
-    async def _flush_all(self) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        try:
-            while self._queue:
-                self._writing[task] = batch = self._take_batch()
-                await self._flush(batch)
-        finally:  # at once, not in a done callback: a request queued next must start a flusher
-            self._writing.pop(task, None)
-
-    def _take_batch(self) -> list[_Waiter]:
-        batch, later, ids = [], [], set()
-        for item in self._queue:
-            order_id = item[0].order.order_id
-            if len(batch) < self._max_batch and order_id not in ids:
-                ids.add(order_id)
-                batch.append(item)
-            else:
-                later.append(item)
-        self._queue = later
-        return batch
-
-    async def _flush(self, batch: list[_Waiter]) -> None:
-        try:
-            async with self._pool().acquire() as conn:
-                created = await insert_new_orders(conn, [row for row, _ in batch])
-        except Exception as exc:
-            if len(batch) > 1:  # find the row at fault: each alone, each its own outcome
-                for item in batch:
-                    await self._flush([item])
-            elif not batch[0][1].done():
-                batch[0][1].set_exception(exc)
-            return
-        for row, done in batch:
-            if not done.done():
-                done.set_result(row.order.order_id in created)
-
+        return await self.submit(row)
