@@ -147,7 +147,8 @@ class Service:
 
         checks = {"database": self._check_db, "broker": self._check_broker}
         return Starlette(
-            routes=[*health_routes(checks), *self.routes(self)],
+            # The service's own first: a webhook is matched without trying the probes' paths.
+            routes=[*self.routes(self), *health_routes(checks)],
             lifespan=lifespan,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 
 import asyncpg
@@ -10,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.orders import handlers, jobs
-from services.orders.adapters.intake import NewOrderWriter
+from services.orders.adapters.webhook_queue import QueueWriter
 from services.orders.entrypoints import api
 from services.orders.entrypoints.webhooks import receive_webhook
 from shared.contracts.events import (
@@ -36,10 +37,12 @@ def routes(service: Service) -> list[Route]:
         assert service.pool is not None
         return service.pool
 
-    writer = NewOrderWriter(pool)
+    writer = QueueWriter(pool)
+    # Past this many queued pushes, new ones get 503 and the platforms send them again later.
+    queue_limit = int(os.environ.get("ORDERS_WEBHOOK_QUEUE_LIMIT", "100000"))
 
     async def webhook(request: Request) -> Response:
-        return await receive_webhook(request, pool(), writer)
+        return await receive_webhook(request, pool(), writer, queue_limit)
 
     def token() -> str | None:
         secret = service.settings.admin_token

@@ -1,5 +1,6 @@
 """The orders service's background jobs (run by shared.runtime.Service, restarted on crash):
 
+- `apply_webhooks`: turn the queued full-order pushes into orders (webhook_queue.py).
 - `fetch_details`: a thin push (Shopee, Lazada, TikTok Shop) or a Tiki event is persisted in
   `inbound_fetches` before it is acknowledged; this job fetches the order detail through the
   platform's API (retried with backoff inside an attempt; failed attempts rescheduled with a
@@ -25,8 +26,9 @@ import asyncpg
 import httpx
 import structlog
 
-from services.orders import handlers
+from services.orders import handlers, webhook_queue
 from services.orders.adapters import postgres as db
+from services.orders.adapters.intake import NewOrderWriter
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
 from services.orders.adapters.platforms.shopee import ShopeeClient
 from services.orders.adapters.platforms.tiki import TikiClient
@@ -37,6 +39,7 @@ from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
 
 log = structlog.get_logger(__name__)
 FETCH_WAKE = asyncio.Event()  # set by the webhook after persisting a thin push
+WEBHOOK_WAKE = asyncio.Event()  # set by the webhook after queueing a full push
 
 
 def _interval(name: str, default: float) -> float:
@@ -93,6 +96,29 @@ async def fetch_details(service) -> None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):
                     await FETCH_WAKE.wait()
+
+
+async def apply_webhooks(service) -> None:
+    """Apply queued full-order pushes (services/orders/webhook_queue.py) as they arrive."""
+    poll = _interval("ORDERS_WEBHOOK_POLL_S", 1.0)
+    pacer = webhook_queue.Pacer(
+        webhook_queue.QUEUE_DEPTH,
+        burst_rate=_interval("ORDERS_WEBHOOK_BURST_RATE", 500.0),
+        max_lag_s=_interval("ORDERS_WEBHOOK_MAX_LAG_S", 30.0),
+    )
+    writer = NewOrderWriter(lambda: service.pool)
+    try:
+        while True:
+            WEBHOOK_WAKE.clear()
+            await pacer.wait_turn()
+            if await webhook_queue.apply_once(service.pool, writer):
+                continue
+            pacer.caught_up()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll):
+                    await WEBHOOK_WAKE.wait()
+    finally:
+        await writer.close()
 
 
 async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -> int:
@@ -234,6 +260,8 @@ async def watch_accounts(service) -> None:
 
 
 BACKLOG_SQL = """SELECT
+    (SELECT count(*) FROM webhook_queue WHERE rejected_reason IS NULL) AS queued_webhooks,
+    (SELECT count(*) FROM webhook_queue WHERE rejected_reason IS NOT NULL) AS rejected_webhooks,
     (SELECT count(*) FROM inbound_fetches WHERE state = 'pending') AS pending_fetches,
     (SELECT count(*) FROM listing_stock WHERE pushed_version IS DISTINCT FROM version)
         AS stock_pushes,
@@ -254,10 +282,12 @@ async def sample_backlog_once(pool: asyncpg.Pool) -> dict[str, int]:
         row = dict(await conn.fetchrow(BACKLOG_SQL))
     for kind, value in row.items():
         BACKLOG.labels(kind).set(value)
+    webhook_queue.QUEUE_DEPTH.sampled(row["queued_webhooks"])
     return row
 
 
 JOBS = (
+    apply_webhooks,
     fetch_details,
     poll_tiki,
     pull_shopee,

@@ -6,8 +6,21 @@ from prometheus_client import Counter, Gauge, Histogram
 
 WEBHOOKS_ACCEPTED = Counter(
     "ovop_orders_webhooks_accepted_total",
-    "Verified pushes accepted and persisted, by platform and outcome.",
+    "Verified pushes accepted and persisted, by platform and outcome (queued: a full-order "
+    "push stored in the webhook queue; pending_fetch: a thin push).",
     ["platform", "outcome"],
+)
+WEBHOOKS_APPLIED = Counter(
+    "ovop_orders_webhooks_applied_total",
+    "Queued full-order pushes applied, by platform and outcome (created, updated, stale, "
+    "duplicate_delivery, ..., ignored, rejected, failed: tried again later).",
+    ["platform", "outcome"],
+)
+WEBHOOKS_DEAD_LETTERED = Counter(
+    "ovop_orders_webhooks_dead_lettered_total",
+    "Queued pushes kept as dead-letter entries (`ovop orders rejected`), by platform and reason: "
+    "rejected (not an order we can read) or failed (gave up after repeated errors).",
+    ["platform", "reason"],
 )
 DETAIL_FETCHES = Counter(
     "ovop_orders_detail_fetches_total",
@@ -21,8 +34,9 @@ STOCK_PUSHES = Counter(
 )
 BACKLOG = Gauge(
     "ovop_orders_backlog",
-    "What waits: pending detail fetches, listings with a stock figure not yet pushed, orders on "
-    "hold for the operator, orders waiting for the catalog.",
+    "What waits: queued pushes not applied yet, dead-lettered pushes, pending detail fetches, "
+    "listings with a stock figure not yet pushed, orders on hold for the operator, orders "
+    "waiting for the catalog.",
     ["kind"],
 )
 JOURNEY_SECONDS = Histogram(

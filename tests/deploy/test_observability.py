@@ -294,6 +294,8 @@ def test_alerts_cover_lag_dead_letters_sms_outbox_and_late_pickups():
         ("ovop_sms_sent_total", {"channel": "sms"}),
         ("ovop_outbox_backlog", {}),
         ("ovop_logistics_planned_total", {"plan": "plan", "measure": "late"}),
+        ("ovop_orders_webhooks_dead_lettered_total", {}),
+        ("ovop_orders_backlog", {"kind": "queued_webhooks"}),
     ]
     for metric, labels in needed:
         assert any(
@@ -313,7 +315,7 @@ def test_dashboard_shows_what_an_operator_watches_in_a_day():
     assert len(ids) == len(set(ids)), "panel ids are unique"
     queried = [s for _, expr in dashboard_queries() for s in selectors(expr)]
     wanted = [
-        ("ovop_orders_webhooks_accepted_total", {"outcome": "created"}),  # orders by channel
+        ("ovop_orders_webhooks_applied_total", {"outcome": "created"}),  # orders by channel
         ("ovop_orders_detail_fetches_total", {"outcome": "applied"}),
         ("ovop_order_journey_seconds_bucket", {"stage": "pickup_scheduled"}),  # end to end
         ("ovop_order_journey_seconds_bucket", {"stage": "confirmed"}),

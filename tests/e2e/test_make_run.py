@@ -61,7 +61,7 @@ async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on
         if proc.returncode is None:
             proc.kill()
     output = "".join(seen)
-    assert "(external)" in output and "created" in output
+    assert "(external)" in output and "-> 200 queued" in output
     assert "SMS to producer +8491*****" in output  # the producer's phone, masked
     assert proc.returncode == 0
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]

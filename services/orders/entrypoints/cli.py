@@ -10,6 +10,7 @@ import click
 
 from services.orders import handlers
 from services.orders.adapters import postgres as db
+from services.orders.adapters import webhook_queue
 from services.orders.domain.channels.registry import PLATFORMS, normalize
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
@@ -147,6 +148,21 @@ def list_cmd(channel, account, status, producer, limit: int, as_json: bool) -> N
             f"{o.order_id}  {o.channel:12} {o.external_id:22} {o.status:16} {o.total:>10} "
             f"{o.currency}{'  ' + o.hold_reason if o.hold_reason else ''}"
         )
+
+
+@orders.command("rejected")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--requeue", "ids", multiple=True, type=int, help="Put this entry back in the queue.")
+def rejected_cmd(limit: int, ids: tuple[int, ...]) -> None:
+    """Pushes the webhook queue could not apply (dead-letter entries), newest first, as JSON;
+    with --requeue, put entries back once the cause is fixed."""
+    if ids:
+        done = run(lambda c: webhook_queue.requeue(c, ids))
+        missing = sorted(set(ids) - set(done))
+        click.echo(f"requeued {len(done)}" + (f"; not dead-lettered: {missing}" if missing else ""))
+        return
+    entries = run(lambda c: webhook_queue.rejected(c, limit))
+    click.echo(json.dumps(entries, indent=2, ensure_ascii=False, default=str))
 
 
 @orders.command("resolve")

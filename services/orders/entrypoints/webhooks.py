@@ -1,9 +1,12 @@
 """`POST /webhooks/{platform}/{account}`: verify, persist, answer fast.
 
-A full-order push (Shopify, WooCommerce) is applied in the request's transaction. A thin push
-(Shopee, Lazada, TikTok Shop) is persisted as a pending fetch and acknowledged at once; the
-fetch job gets the order detail. Anything wrong with the request is refused with a precise 4xx
-before anything is stored, and counted by reason.
+A full-order push (Shopify, WooCommerce) is verified, stored in the webhook queue and
+acknowledged; the `apply_webhooks` job turns it into an order (services/orders/webhook_queue.py).
+A thin push (Shopee, Lazada, TikTok Shop) is persisted as a pending fetch and acknowledged; the
+fetch job gets the order detail. What the request itself gets wrong (size, signature, account,
+JSON) is refused with a precise 4xx before anything is stored, and counted by reason; an order
+the queue cannot read becomes a dead-letter entry with the parser's reason. When the queue is
+over its limit, pushes are refused with 503 and Retry-After, and the platform sends them again.
 """
 
 from __future__ import annotations
@@ -13,25 +16,39 @@ import time
 import asyncpg
 import pydantic_core
 import structlog
+from pydantic_core import core_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.orders import handlers, jobs
+from services.orders import jobs
 from services.orders.adapters import postgres as db
-from services.orders.adapters.intake import NewOrderWriter
+from services.orders.adapters.webhook_queue import QueueWriter, Received
 from services.orders.domain.channels.registry import (
+    FULL_PUSH_PLATFORMS,
     PUSH_PLATFORMS,
     Account,
+    full_push_order_id,
+    ignored_topic,
     is_woocommerce_ping,
     read_push,
     verify,
 )
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_ACCEPTED
+from services.orders.webhook_queue import QUEUE_DEPTH
 from shared.metrics import REQUESTS_REJECTED
 
 log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
+# A full push as the webhook needs it: a JSON object, and its id (the rest is ignored).
+_PUSH_HEAD = pydantic_core.SchemaValidator(
+    core_schema.typed_dict_schema(
+        {"id": core_schema.typed_dict_field(core_schema.any_schema(), required=False)},
+        extra_behavior="ignore",
+    )
+)
+
+
 
 
 class AccountCache:
@@ -111,23 +128,30 @@ def refusal(endpoint: str, refused: Refused) -> Response:
     return JSONResponse({"error": refused.reason, "detail": refused.detail}, refused.status)
 
 
-async def receive_webhook(request: Request, pool: asyncpg.Pool, writer: NewOrderWriter) -> Response:
+async def receive_webhook(
+    request: Request, pool: asyncpg.Pool, writer: QueueWriter, queue_limit: int
+) -> Response:
     platform, account = request.path_params["platform"], request.path_params["account"]
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service="orders", channel=platform, account=account)
     try:
         if platform not in PUSH_PLATFORMS:
             raise Refused(404, "unknown_platform", f"{platform!r} sends no webhooks")
-        return await _receive(request, pool, writer, platform, account)
+        return await _receive(request, pool, writer, queue_limit, platform, account)
     except Refused as refused:
         return refusal(f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}", refused)
 
 
 async def _receive(
-    request: Request, pool: asyncpg.Pool, writer: NewOrderWriter, platform: str, name: str
+    request: Request,
+    pool: asyncpg.Pool,
+    writer: QueueWriter,
+    queue_limit: int,
+    platform: str,
+    name: str,
 ) -> Response:
-    """No connection is held across the request: a new order is written by the group-commit
-    writer with other requests' orders; only the rarer paths take one of their own."""
+    """No connection is held across the request: a full push is written by the queue's
+    group-commit writer with other requests' pushes; only the rarer paths take their own."""
     body = await read_capped_body(request)
     if platform == "woocommerce" and is_woocommerce_ping(body):
         # Sent unsigned when the webhook is created; anything but 2xx counts as a failure.
@@ -137,6 +161,8 @@ async def _receive(
     # that a repeated header keeps its first value, as Headers.get gives.
     headers = dict(reversed(request.headers.items()))
     account = await verified_account(pool, platform, name, body, headers)
+    if platform in FULL_PUSH_PLATFORMS:
+        return await _queue(writer, queue_limit, platform, name, headers, body)
     try:
         # pydantic's Rust parser: twice as fast as json.loads, and refuses nesting over 200 deep.
         payload = pydantic_core.from_json(body)
@@ -147,34 +173,61 @@ async def _receive(
     except OrderError as exc:
         raise Refused(422, "invalid_order", str(exc)) from None
     if push.kind == "ignored":
-        # Signed but not about an order: acknowledge so that the platform does not retry it
-        # and, after repeated failures, disable the webhook.
-        log.info("webhook.ignored", note=push.note)
-        by_topic = (push.note or "").startswith("topic ")
+        return _ignored(push.note or "")
+    assert push.kind == "fetch" and push.external_id is not None
+    async with pool.acquire() as conn:  # one statement: a transaction of its own
+        fresh = await db.add_fetch(conn, platform, name, push.external_id, push.delivery_id)
+    jobs.FETCH_WAKE.set()
+    return _accepted(platform, "pending_fetch" if fresh else "duplicate_delivery")
+
+
+async def _queue(
+    writer: QueueWriter,
+    queue_limit: int,
+    platform: str,
+    name: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> Response:
+    try:
+        # The whole body is checked to be JSON, but only the id is built into Python objects:
+        # reading the rest is the apply job's work.
+        head = _PUSH_HEAD.validate_json(body)
+    except pydantic_core.ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "json_invalid":
+            raise Refused(400, "malformed_json", f"body is not JSON: {error['msg']}") from None
+        raise Refused(422, "invalid_order", "the body must be a JSON object") from None
+    if note := ignored_topic(platform, headers):
+        return _ignored(note)
+    if QUEUE_DEPTH.over(queue_limit):
+        REQUESTS_REJECTED.labels("orders", f"webhooks/{platform}", "queue_full").inc()
+        log.warning("request.refused", reason="queue_full", limit=queue_limit)
         return JSONResponse(
-            {"outcome": "ignored_topic" if by_topic else "ignored", "detail": push.note}
+            {"error": "queue_full", "detail": f"{queue_limit} pushes wait already; send it later"},
+            503,
+            headers={"retry-after": "60"},
         )
-    if push.kind == "fetch":  # one statement: a transaction of its own
-        assert push.external_id is not None
-        async with pool.acquire() as conn:
-            fresh = await db.add_fetch(conn, platform, name, push.external_id, push.delivery_id)
-        outcome = "pending_fetch" if fresh else "duplicate_delivery"
-        order_id = None
-        jobs.FETCH_WAKE.set()
-    else:
-        assert push.order is not None
-        structlog.contextvars.bind_contextvars(
-            order_id=push.order.order_id, correlation_id=push.order.order_id
-        )
-        accepted = await handlers.accept_push(
-            writer,
-            pool,
-            push.order,
-            delivery_id=push.delivery_id,
-            topic=headers.get("x-shopify-topic") or headers.get("x-wc-webhook-topic"),
-            raw_body=body,
-        )
-        outcome, order_id = accepted.outcome, accepted.order_id
+    order_id = full_push_order_id(platform, name, head)
+    delivery = headers.get("x-shopify-event-id") or headers.get("x-wc-webhook-delivery-id")
+    structlog.contextvars.bind_contextvars(order_id=order_id, correlation_id=order_id or delivery)
+    # The platform's own headers only (topic, event id, signature): what reading the push needs.
+    own = {k: v for k, v in headers.items() if k.startswith("x-")}
+    await writer.put(Received(platform, name, own, body))
+    QUEUE_DEPTH.added()
+    jobs.WEBHOOK_WAKE.set()
+    return _accepted(platform, "queued", order_id)
+
+
+def _ignored(note: str) -> Response:
+    # Signed but not about an order: acknowledge so that the platform does not retry it and,
+    # after repeated failures, disable the webhook.
+    log.info("webhook.ignored", note=note)
+    outcome = "ignored_topic" if note.startswith("topic ") else "ignored"
+    return JSONResponse({"outcome": outcome, "detail": note})
+
+
+def _accepted(platform: str, outcome: str, order_id: str | None = None) -> Response:
     WEBHOOKS_ACCEPTED.labels(platform, outcome).inc()
     log.info("webhook.accepted", outcome=outcome)
     return Response(

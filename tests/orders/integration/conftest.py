@@ -11,8 +11,11 @@ import asyncpg
 import httpx
 import pytest
 
+from services.orders import webhook_queue
 from services.orders.adapters import postgres as db
+from services.orders.adapters.intake import NewOrderWriter
 from services.orders.bootstrap import MIGRATIONS, build
+from services.orders.webhook_queue import Applied
 from shared.runtime import Service
 from tests.orders.fakes import FakePlatforms
 from tests.shared.integration.harness import settings_for
@@ -42,6 +45,18 @@ class Orders:
 
         events = [(r["event_type"], json.loads(r["body"])["payload"]) for r in rows]
         return [e for e in events if order_id is None or e[1].get("order_id") == order_id]
+
+    async def push(self, path: str, body: bytes, headers: dict[str, str]) -> Applied:
+        """POST a full-order push, which is queued, then run one pass of the apply job (off in
+        these tests): what became of the push."""
+        resp = await self.http.post(path, content=body, headers=headers)
+        assert resp.status_code == 200 and resp.json()["outcome"] == "queued", resp.text
+        applied = await self.apply_queue()
+        assert len(applied) == 1, applied
+        return next(iter(applied.values()))
+
+    async def apply_queue(self) -> dict[int, Applied]:
+        return await webhook_queue.apply_once(self.pool, NewOrderWriter(lambda: self.pool))
 
     async def order(self, order_id: str) -> dict:
         resp = await self.http.get(f"/orders/{order_id}", headers=auth())

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from services.orders import handlers
 from services.orders.domain.signatures import sign_hmac_sha256_base64, sign_hmac_sha256_hex
 from services.orders.jobs import push_stock_once
+from services.orders.webhook_queue import Applied
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import ChannelListingRef, StockLevelChanged
 from tests.orders import samples
@@ -241,3 +242,15 @@ async def test_fuzzed_signed_webhooks_get_a_2xx_or_a_precise_4xx_never_a_500(ord
         if resp.status_code != 200:
             assert resp.json()["error"] in ("malformed_json", "invalid_order")
     assert statuses.get(200) and statuses.get(422) and statuses.get(400)
+    # The queued full pushes: each becomes an order, is ignored, or is kept with its reason as a
+    # dead-letter entry; none fails (which would mean a crash in the apply job).
+    applied: dict[int, Applied] = {}
+    while batch := await orders.apply_queue():
+        applied |= batch
+    outcomes = {a.outcome for a in applied.values()}
+    assert "failed" not in outcomes and "rejected" in outcomes and "created" in outcomes
+    async with orders.pool.acquire() as conn:
+        left = await conn.fetch("SELECT id, rejected_reason FROM webhook_queue")
+    rejected = {a for a, r in applied.items() if r.outcome == "rejected"}
+    assert {r["id"] for r in left} == rejected
+    assert all(r["rejected_reason"].startswith("invalid_order: ") for r in left)

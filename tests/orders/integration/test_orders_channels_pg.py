@@ -12,6 +12,7 @@ import pytest
 from services.orders.domain.model import order_id_for
 from services.orders.domain.signatures import sign_hmac_sha256_base64
 from services.orders.jobs import fetch_once, poll_tiki_once, sample_backlog_once
+from services.orders.webhook_queue import Applied
 from tests.orders import samples
 from tests.orders.integration.conftest import Orders
 
@@ -207,15 +208,11 @@ async def test_woocommerce_ping_gets_200_and_a_signed_order_is_created_once(orde
     assert ping.status_code == 200 and ping.json()["outcome"] == "ping"
     # WooCommerce signs with the HTML-entity-decoded secret.
     body, headers = samples.woo_request(samples.woo_order(), "s3cr&t")
-    first = await orders.http.post(
-        "/webhooks/woocommerce/shop.example.vn", content=body, headers=headers
-    )
-    again = await orders.http.post(
-        "/webhooks/woocommerce/shop.example.vn", content=body, headers=headers
-    )
-    assert first.json()["outcome"] == "created", first.text
-    assert again.json()["outcome"] == "duplicate_delivery"
-    order = await orders.order(first.json()["order_id"])
+    first = await orders.push("/webhooks/woocommerce/shop.example.vn", body, headers)
+    again = await orders.push("/webhooks/woocommerce/shop.example.vn", body, headers)
+    assert (first.outcome, again.outcome) == ("created", "duplicate_delivery")
+    assert first.order_id is not None
+    order = await orders.order(first.order_id)
     assert order["buyer"]["name"] == "Nguyễn Văn An"
     assert [e for e, _ in await orders.outbox()] == ["OrderPlaced"]
 
@@ -237,18 +234,19 @@ async def test_a_stale_shopify_update_never_wins_and_a_cancellation_releases_sto
             "x-shopify-event-id": event_id,
             "x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "sec"),
         }
-        return await orders.http.post("/webhooks/shopify/demo-shop", content=body, headers=headers)
+        return await orders.push("/webhooks/shopify/demo-shop", body, headers)
 
     created = await post(payload, "e1")
-    order_id = created.json()["order_id"]
+    order_id = created.order_id
+    assert created.outcome == "created" and order_id
     from datetime import datetime, timedelta
 
     placed = datetime.fromisoformat(payload["updated_at"])
     later, earlier = (placed + timedelta(hours=2)).isoformat(), (placed + timedelta(hours=1))
     cancelled = dict(payload, updated_at=later, cancelled_at=later, cancel_reason="customer")
     stale = dict(payload, updated_at=earlier.isoformat())
-    assert (await post(cancelled, "e3")).json()["outcome"] == "cancelled"
-    assert (await post(stale, "e2")).json()["outcome"] == "stale"  # arrived late
+    assert (await post(cancelled, "e3")).outcome == "cancelled"
+    assert (await post(stale, "e2")).outcome == "stale"  # arrived late
     order = await orders.order(order_id)
     assert order["status"] == "CANCELLED"
     assert [h["status"] for h in order["history"]] == ["PENDING_STOCK", "CANCELLED"]
@@ -327,12 +325,8 @@ async def test_a_new_shopify_order_commits_with_its_delivery_history_and_event_a
     )
     body, headers = shopify_webhook_request(payload, "sec", shop_domain="fast-shop")
 
-    async def post(extra: dict[str, str] | None = None) -> dict:
-        resp = await orders.http.post(
-            "/webhooks/shopify/fast-shop", content=body, headers=headers | (extra or {})
-        )
-        assert resp.status_code == 200, resp.text
-        return resp.json()
+    async def post(extra: dict[str, str] | None = None) -> Applied:
+        return await orders.push("/webhooks/shopify/fast-shop", body, headers | (extra or {}))
 
     async def counts() -> tuple[int, int, int, int]:
         async with orders.pool.acquire() as conn:
@@ -345,15 +339,15 @@ async def test_a_new_shopify_order_commits_with_its_delivery_history_and_event_a
             )
 
     first = await post()
-    assert first["outcome"] == "created"
+    assert first.outcome == "created"
     assert await counts() == (1, 1, 1, 1)
-    assert (await post())["outcome"] == "duplicate_delivery"
+    assert (await post()).outcome == "duplicate_delivery"
     assert await counts() == (1, 1, 1, 1)
     other = {k: "other-delivery" for k in headers if k.lower() == "x-shopify-event-id"}
     assert other, headers
-    assert (await post(other))["outcome"] == "unchanged"
+    assert (await post(other)).outcome == "unchanged"
     assert await counts() == (1, 2, 1, 1)
     async with orders.pool.acquire() as conn:
         row = await conn.fetchrow("SELECT canonical, status FROM orders")
-    assert row["status"] == "PENDING_STOCK" and row["canonical"]["order_id"] == first["order_id"]
-    assert [e for e, _ in await orders.outbox(first["order_id"])] == ["OrderPlaced"]
+    assert row["status"] == "PENDING_STOCK" and row["canonical"]["order_id"] == first.order_id
+    assert [e for e, _ in await orders.outbox(first.order_id)] == ["OrderPlaced"]

@@ -13,13 +13,19 @@ from typing import Any, Final, Literal
 from services.orders.domain.channels import lazada, manual, shopee, tiki, tiktok, woocommerce
 from services.orders.domain.channels.payload import id_field, object_field, text
 from services.orders.domain.channels.shopify import parse_shopify_order
+from services.orders.domain.channels.shopify import read_external_id as shopify_external_id
 from services.orders.domain.errors import InvalidOrderPayload
-from services.orders.domain.model import CanonicalOrder
+from services.orders.domain.model import CanonicalOrder, order_id_for
 from services.orders.domain.signatures import verify_hmac_sha256_base64, verify_hmac_sha256_hex
 
 PLATFORMS: Final = ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop", "tiki", "manual")
 PUSH_PLATFORMS: Final = ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop")
 THIN_PLATFORMS: Final = ("shopee", "lazada", "tiktok-shop", "tiki")
+FULL_PUSH_PLATFORMS: Final = ("shopify", "woocommerce")  # the push carries the whole order
+_ORDER_TOPICS: Final = {
+    "shopify": ("x-shopify-topic", "orders/"),
+    "woocommerce": ("x-wc-webhook-topic", "order."),
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,27 @@ def is_woocommerce_ping(body: bytes) -> bool:
     return key == b"webhook_id" and value.isdigit() and len(body) < 64
 
 
+def ignored_topic(platform: str, headers: Mapping[str, str]) -> str | None:
+    """Why a full push is not about an order, from its topic header alone (None: it may be)."""
+    header, prefix = _ORDER_TOPICS.get(platform, ("", ""))
+    topic = headers.get(header) if header else None
+    return f"topic {topic}" if topic and not topic.startswith(prefix) else None
+
+
+def full_push_order_id(platform: str, account: str, payload: Mapping[str, Any]) -> str | None:
+    """The order id a full push will have, from its platform id alone (None if it has no usable
+    one: reading the push then rejects it). Lets a queued push be logged and answered with it."""
+    try:
+        external_id = (
+            shopify_external_id(payload)
+            if platform == "shopify"
+            else id_field(payload.get("id"), "id")
+        )
+    except InvalidOrderPayload:
+        return None
+    return order_id_for(platform, account, external_id)
+
+
 def read_push(account: Account, payload: Any, headers: Mapping[str, str]) -> Push:
     """What a verified push asks of us. Raises InvalidOrderPayload for a body it cannot use."""
     return _guard(lambda: _read_push(account, payload, headers))
@@ -78,9 +105,8 @@ def _read_push(account: Account, payload: Any, headers: Mapping[str, str]) -> Pu
     name = account.account
     match account.platform:
         case "shopify":
-            topic = headers.get("x-shopify-topic")
-            if topic and not topic.startswith("orders/"):
-                return Push("ignored", "", note=f"topic {topic}")
+            if ignored := ignored_topic("shopify", headers):
+                return Push("ignored", "", note=ignored)
             order = parse_shopify_order(payload, account=name)
             delivery = headers.get("x-shopify-event-id") or headers.get("x-shopify-webhook-id")
             return Push(
@@ -90,9 +116,8 @@ def _read_push(account: Account, payload: Any, headers: Mapping[str, str]) -> Pu
                 order,
             )
         case "woocommerce":
-            topic = headers.get("x-wc-webhook-topic")
-            if topic and not topic.startswith("order."):
-                return Push("ignored", "", note=f"topic {topic}")
+            if ignored := ignored_topic("woocommerce", headers):
+                return Push("ignored", "", note=ignored)
             if str(payload.get("status")) in woocommerce.NOT_AN_ORDER:
                 return Push("ignored", "", note=f"status {payload.get('status')}")
             order = woocommerce.parse_woocommerce_order(payload, account=name)

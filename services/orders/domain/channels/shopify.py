@@ -43,7 +43,7 @@ def parse_shopify_order(payload: Json, *, account: str) -> CanonicalOrder:
     """
     if not isinstance(payload, Mapping):
         raise InvalidOrderPayload("Shopify order payload must be a JSON object")
-    external_id = _external_id(payload)
+    external_id = read_external_id(payload)
     try:
         return _parse(payload, account, external_id)
     except InvalidOrderPayload as exc:
@@ -105,7 +105,7 @@ def _currency(payload: Json) -> str:
     return currency
 
 
-def _external_id(payload: Json) -> str:
+def read_external_id(payload: Json) -> str:
     raw = payload.get("id")
     # Shopify sends a JSON integer; bool is excluded because True is an int in Python.
     if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
