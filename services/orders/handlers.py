@@ -47,6 +47,12 @@ def reservation_timeout() -> timedelta:
     return timedelta(seconds=float(os.environ.get("ORDERS_RESERVATION_TIMEOUT_S", "900")))
 
 
+def retry_delay_s(attempts: int) -> float:
+    """After `attempts` earlier attempts: 5 s, 10 s, 20 s ... capped at 10 minutes, so that an
+    outage (a platform's API, the database) is waited out without hammering it."""
+    return min(600.0, 5.0 * 2 ** min(attempts, 10))
+
+
 @dataclass(frozen=True)
 class Accepted:
     outcome: str  # created, duplicate_delivery, updated, stale, unchanged, cancelled, ...

@@ -35,6 +35,7 @@ from services.orders.adapters.platforms.tiki import TikiClient
 from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.channels.tiki import ORDER_EVENTS
 from services.orders.domain.errors import OrderError
+from services.orders.handlers import retry_delay_s
 from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
 
 log = structlog.get_logger(__name__)
@@ -44,11 +45,6 @@ WEBHOOK_WAKE = asyncio.Event()  # set by the webhook after queueing a full push
 
 def _interval(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
-
-
-def retry_delay_s(attempts: int) -> float:
-    """5 s, 10 s, 20 s ... capped at 10 minutes: a platform outage is waited out."""
-    return min(600.0, 5.0 * 2 ** min(attempts, 10))
 
 
 async def fetch_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 20) -> int:

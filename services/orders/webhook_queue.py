@@ -105,11 +105,6 @@ class Pacer:
             now = time.monotonic()
 
 
-def retry_delay_s(attempts: int) -> float:
-    """5 s, 10 s, 20 s ... capped at 10 minutes."""
-    return min(600.0, 5.0 * 2 ** min(attempts - 1, 10))
-
-
 @dataclass(frozen=True)
 class Applied:
     outcome: str  # ingest outcome (created, stale...), or ignored, rejected, failed
@@ -142,7 +137,7 @@ async def apply_once(
             rejected.append((row.id, result.error or result.outcome))
             WEBHOOKS_DEAD_LETTERED.labels(row.platform, result.outcome).inc()
         elif result.outcome == "failed":
-            failed.append((row.id, result.error or "", retry_delay_s(row.attempts)))
+            failed.append((row.id, result.error or "", handlers.retry_delay_s(row.attempts - 1)))
         else:
             done.append(row.id)
         WEBHOOKS_APPLIED.labels(row.platform, result.outcome).inc()
