@@ -9,7 +9,7 @@ A pass claims the oldest rows (leased, so replicas share them), applies them tog
 new orders share one group-commit statement, then settles every row:
 - applied (created, updated, a duplicate, a stale update...) or ignored: deleted, after the
   order's own commit; a crash in between applies it again, which is a duplicate delivery;
-- not an order we can read (a missing field, a wrong type, an id over 2^53...): kept as a
+- not an order we can read (a missing field, a wrong type, a huge amount...): kept as a
   dead-letter entry with the parser's reason, counted, and listed by `ovop orders rejected`;
 - failed otherwise (the database went away): retried with a growing delay, and after
   `MAX_ATTEMPTS` kept as a dead-letter entry too.
