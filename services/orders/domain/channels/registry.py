@@ -80,15 +80,20 @@ def ignored_topic(platform: str, headers: Mapping[str, str]) -> str | None:
     return f"topic {topic}" if topic and not topic.startswith(prefix) else None
 
 
+# Each full-push parser's own reading of the platform id, so the id given before parsing is the
+# one the order gets.
+_EXTERNAL_ID_READERS: Final[Mapping[str, Callable[[Mapping[str, Any]], str]]] = {
+    "shopify": shopify_external_id,
+    "woocommerce": woocommerce.read_external_id,
+}
+
+
 def full_push_order_id(platform: str, account: str, payload: Mapping[str, Any]) -> str | None:
     """The order id a full push will have, from its platform id alone (None if it has no usable
     one: reading the push then rejects it). Lets a queued push be logged and answered with it."""
     try:
-        external_id = (
-            shopify_external_id(payload)
-            if platform == "shopify"
-            else id_field(payload.get("id"), "id")
-        )
+        read = _EXTERNAL_ID_READERS[platform]
+        external_id = read(payload)
     except InvalidOrderPayload:
         return None
     return order_id_for(platform, account, external_id)

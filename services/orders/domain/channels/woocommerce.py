@@ -36,10 +36,15 @@ _INTENT: Final = {"cancelled": CANCELLED, "failed": CANCELLED, "refunded": RETUR
 NOT_AN_ORDER: Final = frozenset({"checkout-draft", "trash"})
 
 
+def read_external_id(payload: Json) -> str:
+    """The order's WooCommerce id (the webhook reads it too, before the rest of the order)."""
+    return id_field(payload.get("id"), "id")
+
+
 def parse_woocommerce_order(payload: Json, *, account: str) -> CanonicalOrder:
     if not isinstance(payload, Mapping):
         raise InvalidOrderPayload("WooCommerce order must be a JSON object")
-    external_id = id_field(payload.get("id"), "id")
+    external_id = read_external_id(payload)
     currency = currency_code(payload.get("currency"))
     status = clean(payload.get("status")) or "pending"
     lines = []
