@@ -17,11 +17,13 @@ from shared.ids import uuid5_str
 
 __all__ = [
     "Address",
+    "AdminCodes",
     "Buyer",
     "CanonicalOrder",
     "FulfilmentUnit",
     "OrderLine",
     "Payment",
+    "ReceivedLocality",
     "map_skus",
     "order_id_for",
     "to_minor_units",
@@ -103,6 +105,24 @@ class Buyer(_Model):
     email: str | None = None
 
 
+class AdminCodes(_Model):
+    """The address's administrative units by code. Vietnam reused most ward codes in its 2025
+    reorganisation for other wards, so a code means nothing without its scheme."""
+
+    scheme: str  # "vn-nso-2025": the statistics office's codes in force since 1 July 2025
+    province: str
+    ward: str | None = None
+
+
+class ReceivedLocality(_Model):
+    """The locality fields as the platform sent them, before they were resolved against the
+    administrative units in force (an old province, district and ward stay readable here)."""
+
+    ward: str | None = None
+    district: str | None = None
+    province: str | None = None
+
+
 class Address(_Model):
     recipient: str | None = None
     recipient_given_name: str | None = None
@@ -118,6 +138,8 @@ class Address(_Model):
     province: str | None = None
     country: CountryCode
     postal_code: str | None = None
+    admin_codes: AdminCodes | None = None  # set once the units are resolved (Vietnam)
+    received: ReceivedLocality | None = None  # Vietnam: what came, when it was resolved
 
 
 class UnitLine(_Model):
