@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from services.orders import handlers, jobs
 from services.orders.adapters.webhook_queue import QueueWriter
+from services.orders.domain import addresses
 from services.orders.entrypoints import api
 from services.orders.entrypoints.webhooks import receive_webhook
 from shared.contracts.events import (
@@ -66,6 +67,8 @@ SUBSCRIPTIONS = [
 
 
 def build(settings: ServiceSettings | None = None) -> Service:
+    # Read at start, not by the first order, and frozen out of the GC with the start-up heap.
+    addresses.load()
     return Service(
         settings=settings or load_settings("orders"),
         migrations=MIGRATIONS,

@@ -1,4 +1,5 @@
-"""Channel-independent clean-up of contact data: phones, personal names, Vietnamese localities."""
+"""Channel-independent clean-up of contact data: phones and personal names (addresses: see
+services/orders/domain/addresses)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,6 @@ from shared import phones
 # Countries where the family name is written first. Platforms build a display name as
 # "first last", which reverses these names ("An Nguyễn Văn" for Nguyễn Văn An).
 FAMILY_NAME_FIRST: Final[frozenset[str]] = frozenset({"VN", "CN", "JP", "KR", "TW", "HU"})
-
-# Prefixes of district-level units (abolished in Vietnam on 1 July 2025, still typed by buyers).
-_DISTRICT_PREFIXES: Final[tuple[str, ...]] = (
-    "quận",
-    "huyện",
-    "thị xã",
-    "thành phố",
-    "q.",
-    "tp.",
-    "tp ",
-)
 
 
 @functools.lru_cache(maxsize=4096)  # the buyer's and the recipient's phone are usually one
@@ -48,23 +38,3 @@ def full_name(
         return fallback
     parts = (family, given) if (country or "").upper() in FAMILY_NAME_FIRST else (given, family)
     return " ".join(p for p in parts if p)
-
-
-def split_vietnamese_locality(locality: str | None) -> tuple[str | None, str | None]:
-    """Split a Vietnamese locality line into (ward, district).
-
-    Since 1 July 2025 Vietnam has two tiers, province and ward, so the locality is a ward unless
-    it carries a district-level prefix ("Quận 1", "Huyện Gia Lâm", "TP. Thủ Đức"). Older
-    addresses may hold both, comma separated ("Phường Bến Nghé, Quận 1").
-    """
-    ward: str | None = None
-    district: str | None = None
-    for part in (locality or "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if part.casefold().startswith(_DISTRICT_PREFIXES):
-            district = district or part
-        else:
-            ward = ward or part
-    return ward, district

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.orders.domain import addresses
 from services.orders.domain.model import (
-    Address,
     CanonicalOrder,
     FulfilmentUnit,
     OrderLine,
@@ -80,14 +80,7 @@ def intake_problems(order: CanonicalOrder) -> list[str]:
         for line in order.lines
         if line.sku is None and line.channel_sku is None
     ]
-    address = order.shipping_address
-    if address is None:
-        problems.append("address_unusable: no shipping address")
-    else:
-        missing = [f for f in ("province", "line1") if not getattr(address, f)]
-        if missing:
-            problems.append(f"address_unusable: missing {', '.join(missing)}")
-    return problems
+    return problems + addresses.problems(order.shipping_address)
 
 
 def _with(order: CanonicalOrder, **update: object) -> CanonicalOrder:
@@ -248,10 +241,9 @@ def resolve(
     ]
     order = _with(current, lines=lines)
     if address:
-        base = current.shipping_address.model_dump() if current.shipping_address else {}
-        base.setdefault("country", "VN")
-        merged = base | {k: v for k, v in address.items() if v is not None}
-        order = _with(order, shipping_address=Address.model_validate(merged))
+        order = _with(
+            order, shipping_address=addresses.corrected(current.shipping_address, address)
+        )
     problems = [
         p
         for p in intake_problems(order)

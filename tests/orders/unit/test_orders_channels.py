@@ -48,9 +48,15 @@ def test_shopee_shifts_vietnamese_address_levels_and_keeps_masked_names_out():
     detail["response"]["order_list"][0]["recipient_address"]["name"] = "N*****"
     order = parse_detail("shopee", detail, "sp")
     address = order.shipping_address
-    assert (address.province, address.district, address.ward) == (
+    received = address.received
+    assert (received.province, received.district, received.ward) == (
         "Hà Nội",
         "Quận Hoàn Kiếm",
+        "Phường Hoàn Kiếm",
+    )
+    assert (address.province, address.district, address.ward) == (
+        "Hà Nội",
+        None,
         "Phường Hoàn Kiếm",
     )
     assert address.phone is None and address.recipient == "N*****"

@@ -189,11 +189,15 @@ def test_vietnamese_city_is_the_ward_and_province_is_kept() -> None:
     assert (address.country, address.postal_code) == ("VN", "100000")
 
 
-def test_pre_2025_address_with_ward_and_district_in_city_is_split() -> None:
-    address = _payload()["shipping_address"] | {"city": "Phường Bến Nghé, Quận 1"}
+def test_pre_2025_ward_and_district_in_city_become_the_ward_in_force() -> None:
+    address = _payload()["shipping_address"] | {
+        "city": "Phường Bến Nghé, Quận 1",
+        "province": "Hồ Chí Minh",
+    }
     parsed = _parse(shipping_address=address).shipping_address
     assert parsed is not None
-    assert (parsed.ward, parsed.district) == ("Phường Bến Nghé", "Quận 1")
+    assert (parsed.ward, parsed.district) == ("Phường Sài Gòn", None)
+    assert parsed.city == "Phường Bến Nghé, Quận 1"
 
 
 def test_foreign_address_keeps_city_without_inventing_a_ward() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.orders.domain import addresses
 from services.orders.domain.contacts import clean, normalise_phone
 from services.orders.domain.errors import InvalidMoney, InvalidOrderPayload
 from services.orders.domain.model import Address, CanonicalOrder, Payment, order_id_for
@@ -55,10 +56,11 @@ def masked(raw: object) -> str | None:
 
 
 def address(*, country: str, **fields: Any) -> Address:
+    """The platform's address fields as our Address, resolved against the administrative units
+    in force (a Vietnamese address in the old three levels gets the province and ward of now)."""
     fields["phone"] = phone(fields.get("phone"), country)
-    return Address(
-        country=country, **{k: clean(v) if k != "phone" else v for k, v in fields.items()}
-    )
+    cleaned: dict[str, Any] = {k: clean(v) if k != "phone" else v for k, v in fields.items()}
+    return addresses.resolved(Address(country=country, **cleaned))
 
 
 def payment(

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
+from services.orders.domain import addresses
 from services.orders.domain.channels.payload import Json, object_field
-from services.orders.domain.contacts import (
-    clean,
-    full_name,
-    normalise_phone,
-    split_vietnamese_locality,
-)
+from services.orders.domain.contacts import clean, full_name, normalise_phone
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.model import Address, Buyer
 
@@ -48,22 +44,19 @@ def shopify_address(raw: Json) -> Address:
         raise InvalidOrderPayload("shipping_address.country_code is missing")
     country = country.upper()
     given, family = clean(raw.get("first_name")), clean(raw.get("last_name"))
-    city = clean(raw.get("city"))
-    # Shopify has no ward or district field. Vietnamese buyers type the ward (or, on pre-2025
-    # addresses, the district) into `city`, and `province` holds the province; split accordingly.
-    # Elsewhere `city` stays only in `city`: ward/district do not exist there.
-    ward, district = split_vietnamese_locality(city) if country == "VN" else (None, None)
-    return Address(
+    # Shopify has no Vietnamese zones: `province` is often empty and `city` holds the province
+    # ("Hà Nội"), the ward, or on old addresses "ward, district". The resolver reads it there;
+    # `city` stays as it came, and a province in it never becomes a ward.
+    address = Address(
         recipient=full_name(given, family, country, fallback=clean(raw.get("name"))),
         recipient_given_name=given,
         recipient_family_name=family,
         phone=normalise_phone(clean(raw.get("phone")), country),
         line1=clean(raw.get("address1")),
         line2=clean(raw.get("address2")),
-        city=city,
-        ward=ward,
-        district=district,
+        city=clean(raw.get("city")),
         province=clean(raw.get("province")) or clean(raw.get("province_code")),
         country=country,
         postal_code=clean(raw.get("zip")),
     )
+    return addresses.resolved(address)

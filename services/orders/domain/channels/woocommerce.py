@@ -118,8 +118,8 @@ def parse_woocommerce_order(payload: Json, *, account: str) -> CanonicalOrder:
             phone=ship_to.get("phone") or billing.get("phone"),
             line1=ship_to.get("address_1"),
             line2=ship_to.get("address_2"),
+            # Vietnamese shops carry the ward or, with the state hidden, the province here.
             city=ship_to.get("city"),
-            ward=ship_to.get("city") if country == "VN" else None,
             province=ship_to.get("state"),
             postal_code=ship_to.get("postcode"),
         ),
