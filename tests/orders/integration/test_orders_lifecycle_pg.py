@@ -296,12 +296,13 @@ async def test_an_unusable_address_holds_the_order_until_resolved(orders, monkey
     order_id = created.json()["order_id"]
     order = await orders.order(order_id)
     assert order["status"] == "ON_HOLD"
-    assert order["hold_reason"] == "address_unusable: missing province"
+    assert order["hold_reason"] == "address_unusable: province missing"
     assert await orders.outbox(order_id) == []  # nothing reserved yet
     monkeypatch.setenv("ORDERS_DATABASE_URL", orders.service.settings.own_database_url)
     result = await cli("resolve", order_id, "--province", "Hà Giang")
     assert result.exit_code == 0, result.output
-    assert (await orders.order(order_id))["shipping_address"]["province"] == "Hà Giang"
+    # Hà Giang merged into Tuyên Quang on 1 July 2025.
+    assert (await orders.order(order_id))["shipping_address"]["province"] == "Tuyên Quang"
     assert [e for e, _ in await orders.outbox(order_id)] == ["OrderPlaced"]
 
 
