@@ -23,6 +23,7 @@ from services.orders.domain.model import (
     OrderLine,
     UnitLine,
 )
+from services.orders.domain.money import amount_problems
 from services.orders.domain.status import (
     AFTER_PICKUP,
     TERMINAL_STATUSES,
@@ -87,7 +88,7 @@ def intake_problems(order: CanonicalOrder) -> list[str]:
         missing = [f for f in ("province", "line1") if not getattr(address, f)]
         if missing:
             problems.append(f"address_unusable: missing {', '.join(missing)}")
-    return problems
+    return problems + amount_problems(order)
 
 
 def _with(order: CanonicalOrder, **update: object) -> CanonicalOrder:
