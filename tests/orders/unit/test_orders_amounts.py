@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from services.orders.domain import lifecycle
+from services.orders.domain.channels.manual import parse_manual_csv
 from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.money import amount_problems
 from services.orders.domain.status import OrderStatus
 from services.orders.simulator import build_shopify_order
+
+NOW = datetime(2025, 8, 2, tzinfo=UTC)
 
 
 def _shopee_documented_example() -> dict[str, Any]:
@@ -110,3 +114,14 @@ def test_a_subtotal_that_disagrees_with_the_lines_is_named_with_both_figures():
     assert "amounts_inconsistent: subtotal 150000 VND stated, 200000 VND from the lines" in (
         order.hold_reason or ""
     )
+
+
+def test_a_manual_csv_order_keeps_the_total_the_operator_typed():
+    csv = (
+        "order_ref,sku,quantity,unit_price,shipping_fee,discount_total,total,line1,province\n"
+        "P-1,HONEY,2,100000,30000,10000,230000,12 Hàng Bạc,Hà Nội\n"
+    )
+    [order], errors = parse_manual_csv(csv, now=NOW)
+    assert errors == [] and (order.discount_total, order.total) == (10000, 230000)
+    held = lifecycle.new_order(order).order
+    assert "total 230000 VND stated, 220000 VND computed" in (held.hold_reason or "")
