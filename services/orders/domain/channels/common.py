@@ -97,14 +97,18 @@ def order_discount(stated: int, lines: Sequence[OrderLine]) -> int:
     return max(0, stated - sum(line.discount for line in lines))
 
 
-def build(channel: str, account: str, external_id: str, **fields: Any) -> CanonicalOrder:
-    """The CanonicalOrder, with pydantic's complaints turned into one precise payload error."""
+def build(
+    channel: str, account: str, external_id: str, *, taxes_included: bool, **fields: Any
+) -> CanonicalOrder:
+    """The CanonicalOrder, with pydantic's complaints turned into one precise payload error.
+    Each parser states whether its platform's prices include tax (`money.computed_total`)."""
     try:
         return CanonicalOrder(
             order_id=order_id_for(channel, account, external_id),
             channel=channel,
             account=account,
             external_id=external_id,
+            taxes_included=taxes_included,
             **fields,
         )
     except ValidationError as exc:
