@@ -362,7 +362,7 @@ def tiki_order(
             "shipping_amount_after_discount": 30000,
             "discount_amount": 0,
             "grand_total": 450000 * qty + 30000,
-            "collectible_amount": 450000 * qty,  # a platform voucher pays the shipping
+            "collectible_amount": 450000 * qty,  # the rest was paid beforehand (Tiki Xu)
         },
         "payment": {"method": "cod"},
         "customer": {"full_name": "Phạm Quốc Bảo", "email": None},

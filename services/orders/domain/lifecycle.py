@@ -23,6 +23,7 @@ from services.orders.domain.model import (
     OrderLine,
     UnitLine,
 )
+from services.orders.domain.money import amount_problems
 from services.orders.domain.status import (
     AFTER_PICKUP,
     TERMINAL_STATUSES,
@@ -80,7 +81,7 @@ def intake_problems(order: CanonicalOrder) -> list[str]:
         for line in order.lines
         if line.sku is None and line.channel_sku is None
     ]
-    return problems + addresses.problems(order.shipping_address)
+    return problems + addresses.problems(order.shipping_address) + amount_problems(order)
 
 
 def _with(order: CanonicalOrder, **update: object) -> CanonicalOrder:

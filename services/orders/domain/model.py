@@ -161,8 +161,9 @@ class FulfilmentUnit(_Model):
 class CanonicalOrder(_Model):
     """An order from any channel. Amounts are integers in `currency`'s minor units.
 
-    `subtotal` is the lines after discounts, before shipping and tax; `total` is what the buyer
-    owes. `updated_at` is the platform's update time, used to discard stale updates.
+    `total` is what the buyer pays and `subtotal` the lines after their own discounts; how the
+    amounts add up is `money.computed_total`, checked at intake by `money.amount_problems`.
+    `updated_at` is the platform's update time, used to discard stale updates.
     """
 
     order_id: str
@@ -178,8 +179,10 @@ class CanonicalOrder(_Model):
     lines: list[OrderLine] = Field(min_length=1)
     subtotal: MinorUnits
     shipping_fee: MinorUnits = 0
-    discount_total: MinorUnits = 0
+    discount_total: MinorUnits = 0  # off the whole order, not off any line
+    fee_total: MinorUnits = 0  # charges besides shipping the buyer pays
     tax_total: MinorUnits = 0
+    taxes_included: bool = True  # whether prices already include tax_total
     total: MinorUnits
     payment: Payment
     buyer: Buyer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,7 +10,13 @@ from pydantic import ValidationError
 from services.orders.domain import addresses
 from services.orders.domain.contacts import clean, normalise_phone
 from services.orders.domain.errors import InvalidMoney, InvalidOrderPayload
-from services.orders.domain.model import Address, CanonicalOrder, Payment, order_id_for
+from services.orders.domain.model import (
+    Address,
+    CanonicalOrder,
+    OrderLine,
+    Payment,
+    order_id_for,
+)
 from services.orders.domain.money import currency_exponent
 from services.orders.domain.status import OrderStatus
 
@@ -74,14 +81,36 @@ def payment(
     )
 
 
-def build(channel: str, account: str, external_id: str, **fields: Any) -> CanonicalOrder:
-    """The CanonicalOrder, with pydantic's complaints turned into one precise payload error."""
+def line_price(gross: int, net: int, quantity: int, where: str) -> tuple[int, int]:
+    """`(unit_price, discount)` of a line the platform states as a whole, before (`gross`) and
+    after (`net`) its discounts. The line comes to `net` exactly; when `gross` does not divide
+    by the quantity, the unit price is rounded up and the difference counts as discount."""
+    unit_price = -(-gross // quantity)
+    discount = unit_price * quantity - net
+    if discount < 0:
+        raise InvalidOrderPayload(f"{where} costs more after its discounts than before")
+    return unit_price, discount
+
+
+def order_discount(stated: int, lines: Sequence[OrderLine]) -> int:
+    """The part of a platform's order-wide discount figure not already taken off the lines (a
+    voucher the platform spreads over the items is in both). When the lines claim more than the
+    figure, 0: the total check then shows the disagreement."""
+    return max(0, stated - sum(line.discount for line in lines))
+
+
+def build(
+    channel: str, account: str, external_id: str, *, taxes_included: bool, **fields: Any
+) -> CanonicalOrder:
+    """The CanonicalOrder, with pydantic's complaints turned into one precise payload error.
+    Each parser states whether its platform's prices include tax (`money.computed_total`)."""
     try:
         return CanonicalOrder(
             order_id=order_id_for(channel, account, external_id),
             channel=channel,
             account=account,
             external_id=external_id,
+            taxes_included=taxes_included,
             **fields,
         )
     except ValidationError as exc:

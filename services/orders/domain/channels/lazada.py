@@ -15,7 +15,9 @@ from services.orders.domain.channels.common import (
     build,
     country_code,
     currency_code,
+    line_price,
     masked,
+    order_discount,
     payment,
 )
 from services.orders.domain.channels.payload import (
@@ -23,6 +25,7 @@ from services.orders.domain.channels.payload import (
     id_field,
     local_time,
     money_field,
+    number_money,
     object_field,
     text,
 )
@@ -70,10 +73,15 @@ def parse_lazada_order(detail: Json, *, account: str) -> CanonicalOrder:
     lines, statuses = [], set()
     for key, rows in grouped.items():
         first = rows[0]
-        price = money_field(first.get("item_price"), f"items[{key}].item_price", currency)
-        paid = money_field(
-            first.get("paid_price"), f"items[{key}].paid_price", currency, default=price
-        )
+        # Each row is one unit: item_price before, paid_price after its share of the vouchers.
+        gross = net = 0
+        for row in rows:
+            price = money_field(row.get("item_price"), f"items[{key}].item_price", currency)
+            gross += price
+            net += money_field(
+                row.get("paid_price"), f"items[{key}].paid_price", currency, default=price
+            )
+        unit_price, discount = line_price(gross, net, len(rows), f"items[{key}]")
         row_status = [clean(r.get("status")) or "pending" for r in rows]
         statuses.update(row_status)
         cancelled = sum(s in _CANCELLED_ITEM for s in row_status)
@@ -83,15 +91,18 @@ def parse_lazada_order(detail: Json, *, account: str) -> CanonicalOrder:
                 channel_sku=clean(first.get("sku")),
                 name=clean(first.get("name")) or "",
                 quantity=len(rows),
-                unit_price=price,
-                discount=max(0, price - paid) * len(rows),
+                unit_price=unit_price,
+                discount=discount,
                 cancelled_quantity=cancelled,
             )
         )
-    fee = money_field(text(order.get("shipping_fee")) or "0", "shipping_fee", currency)
-    voucher = money_field(text(order.get("voucher")) or "0", "voucher", currency)
-    # `price` is the items' total; the buyer also pays shipping, less the vouchers.
-    total = max(0, money_field(order.get("price"), "price", currency) + fee - voucher)
+    # shipping_fee is what the buyer pays for shipping, after the shipping discounts.
+    fee = _order_money(order, "shipping_fee", currency)
+    # `voucher` is the seller's and Lazada's vouchers together, also spread over the items'
+    # paid_price; `price` is the items before them. Lazada states no total: the buyer pays
+    # the items and the shipping, less the vouchers.
+    voucher = _order_money(order, "voucher", currency)
+    total = number_money(order.get("price"), "price", currency) + fee - voucher
     cod = (clean(order.get("payment_method")) or "").upper() == "COD"
     given, family = clean(shipping.get("first_name")), clean(shipping.get("last_name"))
     status = "/".join(sorted(statuses))
@@ -113,8 +124,9 @@ def parse_lazada_order(detail: Json, *, account: str) -> CanonicalOrder:
         lines=lines,
         subtotal=sum(ln.unit_price * ln.quantity - ln.discount for ln in lines),
         shipping_fee=fee,
-        discount_total=voucher,
+        discount_total=order_discount(voucher, lines),
         total=total,
+        taxes_included=True,
         payment=payment(
             method=clean(order.get("payment_method")) or "unknown",
             cod=cod,
@@ -143,3 +155,9 @@ def parse_lazada_order(detail: Json, *, account: str) -> CanonicalOrder:
             postal_code=shipping.get("post_code"),
         ),
     )
+
+
+def _order_money(order: Json, field: str, currency: str) -> int:
+    # Lazada sends these as JSON numbers or decimal strings, empty or absent when zero.
+    raw = order.get(field)
+    return number_money(None if raw == "" else raw, field, currency, default=0)

@@ -41,6 +41,8 @@ CSV_COLUMNS: Final = (
     "unit_price",
     "discount",
     "shipping_fee",
+    "discount_total",
+    "total",
     "payment_method",
     "paid",
     "buyer_name",
@@ -87,8 +89,12 @@ def parse_manual_order(body: Json, *, now: datetime) -> CanonicalOrder:
             )
         )
     fee = number_money(body.get("shipping_fee"), "shipping_fee", currency, default=0)
+    discount = number_money(body.get("discount_total"), "discount_total", currency, default=0)
     subtotal = sum(ln.unit_price * ln.quantity - ln.discount for ln in lines)
-    total = subtotal + fee
+    # The total the buyer agreed to, when the operator typed one: checked against the lines,
+    # never replaced by them, so a typing mistake waits for the operator instead of being
+    # collected.
+    total = number_money(body.get("total"), "total", currency, default=subtotal - discount + fee)
     pay = object_field(body, "payment")
     method = clean(pay.get("method")) or "cod"
     buyer, ship = object_field(body, "buyer"), object_field(body, "shipping_address")
@@ -113,7 +119,9 @@ def parse_manual_order(body: Json, *, now: datetime) -> CanonicalOrder:
         lines=lines,
         subtotal=subtotal,
         shipping_fee=fee,
+        discount_total=discount,
         total=total,
+        taxes_included=True,  # the operator types what the buyer pays
         payment=payment(
             method=method, cod=method == "cod", paid=pay.get("paid") is True, total=total
         ),
@@ -160,6 +168,8 @@ def parse_manual_csv(
                 "placed_at": first.get("placed_at") or None,
                 "currency": first.get("currency") or "VND",
                 "shipping_fee": first.get("shipping_fee") or 0,
+                "discount_total": first.get("discount_total") or None,
+                "total": first.get("total") or None,
                 "payment": {
                     "method": first.get("payment_method") or "cod",
                     "paid": (first.get("paid") or "").lower() in ("1", "true", "yes"),

@@ -63,6 +63,10 @@ def parse_shopee_order(detail: Json, *, account: str) -> CanonicalOrder:
         paid = number_money(
             item.get("model_discounted_price"), f"{where}.discounted", currency, default=original
         )
+        if paid == 0 and clean(item.get("promotion_type")) == "bundle_deal":
+            # Shopee does not spread a bundle deal over its items: the item says 0, and the
+            # deal's discount is in total_amount only.
+            paid = original
         lines.append(
             OrderLine(
                 channel_line_id=f"{text(item.get('item_id'))}:{text(item.get('model_id')) or 0}",
@@ -79,13 +83,8 @@ def parse_shopee_order(detail: Json, *, account: str) -> CanonicalOrder:
     recipient = object_field(order, "recipient_address")
     country = country_code(recipient.get("region") or order.get("region"))
     total = number_money(order.get("total_amount"), "total_amount", currency)
-    shipping = number_money(
-        order.get("actual_shipping_fee") or order.get("estimated_shipping_fee"),
-        "shipping_fee",
-        currency,
-        default=0,
-    )
     subtotal = sum(ln.unit_price * ln.quantity - ln.discount for ln in lines)
+    shipping, voucher = _shipping_and_voucher(total, subtotal)
     cod = order.get("cod") is True
     vn = country == "VN"
     return build(
@@ -102,8 +101,9 @@ def parse_shopee_order(detail: Json, *, account: str) -> CanonicalOrder:
         lines=lines,
         subtotal=subtotal,
         shipping_fee=shipping,
-        discount_total=0,
+        discount_total=voucher,
         total=total,
+        taxes_included=True,
         payment=payment(
             method=clean(order.get("payment_method")) or "unknown",
             cod=cod,
@@ -127,6 +127,18 @@ def parse_shopee_order(detail: Json, *, account: str) -> CanonicalOrder:
             postal_code=recipient.get("zipcode"),
         ),
     )
+
+
+def _shipping_and_voucher(total: int, subtotal: int) -> tuple[int, int]:
+    """What the buyer paid for shipping, and the order vouchers, from `total_amount` (what the
+    buyer pays: the items, plus the shipping the buyer bears, less Shopee's and the shop's
+    vouchers). The order detail states neither: `estimated_shipping_fee` is Shopee's estimate
+    and `actual_shipping_fee` the carrier's charge to the seller. What the total holds beyond
+    the items is the buyer's shipping; when vouchers leave it below the items, the shortfall is
+    the vouchers and the shipping 0. A voucher on an order whose buyer also paid shipping
+    therefore shows as less shipping, not as a discount (the escrow detail would split them)."""
+    beyond_items = total - subtotal
+    return max(0, beyond_items), max(0, -beyond_items)
 
 
 def buyer_phone(detail: Json, country: str = "VN") -> str | None:

@@ -69,6 +69,7 @@ def _parse(payload: Json, account: str, external_id: str) -> CanonicalOrder:
     default_address = object_field(object_field(payload, "customer"), "default_address")
     country = first_country(shipping_address, billing_address, default_address)
     has_update_time = payload.get("updated_at") is not None
+    shipping_fee, shipping_discount = _shipping(payload, currency)
     return CanonicalOrder(
         order_id=order_id_for(CHANNEL, account, external_id),
         channel=CHANNEL,
@@ -81,12 +82,18 @@ def _parse(payload: Json, account: str, external_id: str) -> CanonicalOrder:
         updated_at=timestamp_field(payload, "updated_at") if has_update_time else placed_at,
         currency=currency,
         lines=lines,
+        # subtotal_price is the lines after every discount allocated to them.
         subtotal=amount(
             "subtotal_price", sum(x.unit_price * x.quantity - x.discount for x in lines)
         ),
-        shipping_fee=_shipping_fee(payload, currency),
-        discount_total=amount("total_discounts", 0),
+        shipping_fee=shipping_fee,
+        # total_discounts counts the discounts already allocated to lines and shipping.
+        discount_total=max(
+            0, amount("total_discounts", 0) - sum(x.discount for x in lines) - shipping_discount
+        ),
+        fee_total=_fees(payload, currency),
         tax_total=amount("total_tax", 0),
+        taxes_included=payload.get("taxes_included") is True,
         total=total,
         payment=_payment(payload, currency, total),
         buyer=shopify_buyer(payload, billing_address, country),
@@ -157,31 +164,56 @@ def _line_discount(item: Json, where: str, currency: str) -> int:
     # discount_allocations replaced the deprecated total_discount; prefer it when present.
     allocations = item.get("discount_allocations")
     if isinstance(allocations, list) and allocations:
-        return sum(
-            money_field(
-                a.get("amount") if isinstance(a, Mapping) else None,
-                f"{where}.discount_allocations[{j}].amount",
-                currency,
-            )
-            for j, a in enumerate(allocations)
-        )
+        return _allocated(item, where, currency)
     return money_field(item.get("total_discount"), f"{where}.total_discount", currency, default=0)
 
 
-def _shipping_fee(payload: Json, currency: str) -> int:
-    shop_money = object_field(object_field(payload, "total_shipping_price_set"), "shop_money")
-    if shop_money.get("amount") is not None:
-        return money_field(
-            shop_money["amount"], "total_shipping_price_set.shop_money.amount", currency
+def _shipping(payload: Json, currency: str) -> tuple[int, int]:
+    """What the buyer pays for shipping, and the shipping discounts taken off it: each shipping
+    line's price less its discount allocations. `total_shipping_price_set` is before those
+    discounts, so it stands in only when the order has no shipping lines."""
+    raw = payload.get("shipping_lines")
+    lines = [
+        ln
+        for ln in (raw if isinstance(raw, list) else [])
+        if isinstance(ln, Mapping) and ln.get("is_removed") is not True
+    ]
+    if not lines:
+        shop_money = object_field(object_field(payload, "total_shipping_price_set"), "shop_money")
+        field = "total_shipping_price_set.shop_money.amount"
+        return money_field(shop_money.get("amount"), field, currency, default=0), 0
+    price = discount = 0
+    for i, line in enumerate(lines):
+        price += money_field(line.get("price"), f"shipping_lines[{i}].price", currency, default=0)
+        discount += _allocated(line, f"shipping_lines[{i}]", currency)
+    return price - discount, discount
+
+
+def _allocated(item: Json, where: str, currency: str) -> int:
+    allocations = item.get("discount_allocations")
+    return sum(
+        money_field(
+            a.get("amount") if isinstance(a, Mapping) else None,
+            f"{where}.discount_allocations[{j}].amount",
+            currency,
         )
-    lines = payload.get("shipping_lines")
-    if isinstance(lines, list):
-        return sum(
-            money_field(ln.get("price"), f"shipping_lines[{i}].price", currency, default=0)
-            for i, ln in enumerate(lines)
-            if isinstance(ln, Mapping)
+        for j, a in enumerate(allocations if isinstance(allocations, list) else [])
+    )
+
+
+def _fees(payload: Json, currency: str) -> int:
+    """What the buyer pays besides the lines, shipping and tax: tips, additional fees, and
+    duties unless the prices include them."""
+    fees = money_field(payload.get("total_tip_received"), "total_tip_received", currency, default=0)
+    sets = ["original_total_additional_fees_set"]
+    if payload.get("duties_included") is not True:
+        sets.append("original_total_duties_set")
+    for name in sets:
+        shop_money = object_field(object_field(payload, name), "shop_money")
+        fees += money_field(
+            shop_money.get("amount"), f"{name}.shop_money.amount", currency, default=0
         )
-    return 0
+    return fees
 
 
 def _payment(payload: Json, currency: str, total: int) -> Payment:

@@ -13,6 +13,7 @@ from services.orders.domain.channels.common import (
     address,
     build,
     country_code,
+    order_discount,
     payment,
     phone,
 )
@@ -66,6 +67,10 @@ def parse_tiki_order(detail: Json, *, account: str) -> CanonicalOrder:
     status = clean(order.get("status")) or "unknown"
     inv = object_field(order, "invoice")
     total = number_money(inv.get("grand_total"), "invoice.grand_total", currency)
+
+    def amount(field: str) -> int:
+        return number_money(inv.get(field), f"invoice.{field}", currency, default=0)
+
     method = clean(object_field(order, "payment").get("method")) or "unknown"
     cod = method == "cod"
     ship = object_field(object_field(order, "shipping"), "address")
@@ -83,17 +88,14 @@ def parse_tiki_order(detail: Json, *, account: str) -> CanonicalOrder:
         ),
         currency=currency,
         lines=lines,
-        subtotal=number_money(
-            inv.get("items_total"),
-            "invoice.items_total",
-            currency,
-            default=sum(ln.unit_price * ln.quantity - ln.discount for ln in lines),
-        ),
-        shipping_fee=number_money(
-            inv.get("shipping_amount_after_discount"), "shipping", currency, default=0
-        ),
-        discount_total=number_money(inv.get("discount_amount"), "discount", currency, default=0),
+        # invoice.subtotal is before discounts; ours is after the lines' own.
+        subtotal=sum(ln.unit_price * ln.quantity - ln.discount for ln in lines),
+        shipping_fee=amount("shipping_amount_after_discount"),
+        # discount_amount is every discount, the items' included.
+        discount_total=order_discount(amount("discount_amount"), lines),
+        fee_total=amount("handling_fee") + amount("other_fee"),
         total=total,
+        taxes_included=True,  # Vietnamese prices include VAT
         payment=payment(
             method=method,
             cod=cod,

@@ -13,6 +13,7 @@ from services.orders.domain.channels.common import (
     build,
     country_code,
     currency_code,
+    line_price,
     masked,
     payment,
 )
@@ -33,6 +34,9 @@ ORDER_STATUS_CHANGE: Final = 1
 # The webhook says CANCEL where the API says CANCELLED.
 WEBHOOK_STATUS: Final = {"CANCEL": "CANCELLED"}
 _INTENT: Final = {"CANCELLED": CANCELLED}
+# Charges the buyer pays besides shipping: US retail delivery fee, Thailand's small-order fee,
+# Indonesia's service fee.
+_BUYER_FEES: Final = ("retail_delivery_fee", "small_order_fee", "buyer_service_fee")
 
 
 def detail_order(detail: Json) -> Json:
@@ -62,23 +66,33 @@ def parse_tiktok_order(detail: Json, *, account: str) -> CanonicalOrder:
     lines = []
     for key, rows in grouped.items():
         first = rows[0]
-        price = money_field(
-            first.get("original_price") or first.get("sale_price"), f"{key}.price", currency
-        )
-        sale = money_field(first.get("sale_price"), f"{key}.sale_price", currency, default=price)
+        # Each row is one unit: original_price before, sale_price after the seller's and
+        # TikTok's product discounts.
+        gross = net = 0
+        for row in rows:
+            price = money_field(
+                row.get("original_price") or row.get("sale_price"), f"{key}.price", currency
+            )
+            gross += price
+            net += money_field(row.get("sale_price"), f"{key}.sale_price", currency, default=price)
+        unit_price, discount = line_price(gross, net, len(rows), key)
         lines.append(
             OrderLine(
                 channel_line_id=key,
                 channel_sku=clean(first.get("seller_sku")),
                 name=clean(first.get("product_name")) or "",
                 quantity=len(rows),
-                unit_price=price,
-                discount=max(0, price - sale) * len(rows),
+                unit_price=unit_price,
+                discount=discount,
                 cancelled_quantity=sum(clean(r.get("display_status")) == "CANCELLED" for r in rows),
             )
         )
     status = clean(order.get("status")) or "UNKNOWN"
     total = money_field(pay.get("total_amount"), "payment.total_amount", currency)
+
+    def amount(field: str) -> int:
+        return money_field(pay.get(field), f"payment.{field}", currency, default=0)
+
     recipient = object_field(order, "recipient_address")
     country = country_code(recipient.get("region_code"))
     levels = {
@@ -97,18 +111,19 @@ def parse_tiktok_order(detail: Json, *, account: str) -> CanonicalOrder:
         updated_at=unix_time(order.get("update_time") or order.get("create_time"), "update_time"),
         currency=currency,
         lines=lines,
+        # sub_total is after the seller's and TikTok's product discounts, which are on the
+        # lines: seller_discount and platform_discount are not taken off again.
         subtotal=money_field(
             pay.get("sub_total"),
             "payment.sub_total",
             currency,
             default=sum(ln.unit_price * ln.quantity - ln.discount for ln in lines),
         ),
-        shipping_fee=money_field(
-            pay.get("shipping_fee"), "payment.shipping_fee", currency, default=0
-        ),
-        discount_total=money_field(
-            pay.get("seller_discount"), "seller_discount", currency, default=0
-        ),
+        shipping_fee=amount("shipping_fee"),  # after the shipping discounts
+        fee_total=sum(amount(f) for f in _BUYER_FEES),
+        tax_total=amount("tax"),
+        # total_amount = sub_total + shipping_fee + taxes + fees: taxes come on top.
+        taxes_included=False,
         total=total,
         payment=payment(
             method=clean(order.get("payment_method_name")) or "unknown",

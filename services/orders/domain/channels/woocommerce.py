@@ -13,6 +13,7 @@ from services.orders.domain.channels.common import (
     build,
     country_code,
     currency_code,
+    line_price,
     payment,
     phone,
 )
@@ -47,24 +48,45 @@ def parse_woocommerce_order(payload: Json, *, account: str) -> CanonicalOrder:
     external_id = read_external_id(payload)
     currency = currency_code(payload.get("currency"))
     status = clean(payload.get("status")) or "pending"
+    # WooCommerce keeps every amount before tax, with the tax beside it. A shop whose prices
+    # include tax gets them back with it, as its buyers saw them; otherwise tax comes on top.
+    taxes_included = payload.get("prices_include_tax") is True
+
+    def amount(parent: Json, field: str, where: str, tax_field: str | None = None) -> int:
+        value = money_field(parent.get(field), f"{where}{field}", currency, default=0)
+        if taxes_included and tax_field:
+            value += money_field(parent.get(tax_field), f"{where}{tax_field}", currency, default=0)
+        return value
+
     lines = []
     for i, item in enumerate(list_field(payload, "line_items")):
-        where = f"line_items[{i}]"
-        quantity = int_field(item.get("quantity"), f"{where}.quantity", minimum=1)
-        subtotal = money_field(item.get("subtotal"), f"{where}.subtotal", currency, default=0)
-        line_total = money_field(item.get("total"), f"{where}.total", currency, default=subtotal)
+        where = f"line_items[{i}]."
+        quantity = int_field(item.get("quantity"), f"{where}quantity", minimum=1)
+        # subtotal is the line before its coupons, total after; `price` (total / quantity,
+        # often not a whole minor unit) only stands in when the line has neither.
+        if "subtotal" in item or "total" in item:
+            gross = amount(item, "subtotal", where, "subtotal_tax")
+            net = amount(item, "total", where, "total_tax") if "total" in item else gross
+        else:
+            gross = net = number_money(item.get("price"), f"{where}price", currency) * quantity
+        unit_price, discount = line_price(gross, net, quantity, f"line_items[{i}]")
         lines.append(
             OrderLine(
                 channel_line_id=str(item.get("id")) if item.get("id") is not None else None,
                 channel_sku=clean(item.get("sku")),
                 name=clean(item.get("name")) or "",
                 quantity=quantity,
-                unit_price=number_money(item.get("price"), f"{where}.price", currency),
-                discount=max(0, subtotal - line_total),
+                unit_price=unit_price,
+                discount=discount,
             )
         )
     if not lines:
         raise InvalidOrderPayload("line_items is missing or empty")
+    # Fee lines are charges (a cash-on-delivery fee); a negative one is a discount.
+    fees = [
+        amount(fee, "total", f"fee_lines[{i}].", "total_tax")
+        for i, fee in enumerate(list_field(payload, "fee_lines"))
+    ]
     billing, shipping = object_field(payload, "billing"), object_field(payload, "shipping")
     country = country_code(shipping.get("country") or billing.get("country"))
     total = money_field(payload.get("total"), "total", currency)
@@ -86,13 +108,12 @@ def parse_woocommerce_order(payload: Json, *, account: str) -> CanonicalOrder:
         currency=currency,
         lines=lines,
         subtotal=sum(ln.unit_price * ln.quantity - ln.discount for ln in lines),
-        shipping_fee=money_field(
-            payload.get("shipping_total"), "shipping_total", currency, default=0
-        ),
-        discount_total=money_field(
-            payload.get("discount_total"), "discount_total", currency, default=0
-        ),
-        tax_total=money_field(payload.get("total_tax"), "total_tax", currency, default=0),
+        shipping_fee=amount(payload, "shipping_total", "", "shipping_tax"),
+        # discount_total is the coupons, which WooCommerce takes off the lines' totals.
+        discount_total=-sum(f for f in fees if f < 0),
+        fee_total=sum(f for f in fees if f > 0),
+        tax_total=amount(payload, "total_tax", ""),
+        taxes_included=taxes_included,
         total=total,
         payment=payment(
             method=clean(payload.get("payment_method")) or "unknown",
