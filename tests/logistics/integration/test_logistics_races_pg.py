@@ -90,8 +90,11 @@ async def test_a_partial_cancellation_before_its_reservation_makes_the_parcel_li
     pool, handlers, first
 ):
     stock = reserved("o-race-2", allocation("PRD-A", 23.16, 105.41))  # 2 jars of 750 g
-    cancel = OrderCancelled(order_id="o-race-2", reason="one jar less",
-                            lines=[CancelledLine(sku="HG-HONEY-500", quantity=1)])
+    cancel = OrderCancelled(
+        order_id="o-race-2",
+        reason="one jar less",
+        lines=[CancelledLine(sku="HG-HONEY-500", quantity=1)],
+    )
     await feed(pool, handlers, *((cancel, stock) if first == "early" else (stock, cancel)))
 
     row = await shipment(pool)
@@ -104,8 +107,13 @@ async def test_a_partial_cancellation_before_its_reservation_makes_the_parcel_li
 
 
 def tracking(code: str, at: datetime, *, shipment_id: str | None = None) -> CarrierStatusReported:
-    return CarrierStatusReported(carrier="ghn", code=code, occurred_at=at,
-                                 shipment_id=shipment_id, tracking_number="GHN5XK2P9Q")
+    return CarrierStatusReported(
+        carrier="ghn",
+        code=code,
+        occurred_at=at,
+        shipment_id=shipment_id,
+        tracking_number="GHN5XK2P9Q",
+    )
 
 
 @BOTH_ORDERS
