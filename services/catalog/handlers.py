@@ -80,13 +80,17 @@ async def release_on_cancel(
     """Gives the order's held units back: all of them, or the cancelled lines'.
 
     Units already picked up are not on the shelf any more (`after_pickup`: logistics turns the
-    parcel into a return), so only what is still held is released."""
+    parcel into a return), so only what is still held is released; unless the pickup, heard of
+    first, happened after this cancellation: then its cancelled units were never in the parcel
+    (the outcome does not depend on which of the two topics is read first)."""
     structlog.contextvars.bind_contextvars(order_id=event.order_id)
     lines = None
     if event.lines:
         ours = await db.map_cancelled_skus(conn, event.order_id, [ln.sku for ln in event.lines])
         lines = [(ours.get(line.sku, line.sku), line.quantity) for line in event.lines]
-    released = await db.release_for_order(conn, event.order_id, lines)
+    released = await db.release_for_order(
+        conn, event.order_id, lines, cancelled_at=env.occurred_at, after_pickup=event.after_pickup
+    )
     metrics.RELEASED_UNITS.labels("cancelled").inc(sum(q for _, q in released))
     log.info("stock.released", lines=released, partial=bool(event.lines))
     return []
@@ -95,14 +99,18 @@ async def release_on_cancel(
 async def confirm_on_pickup(
     conn: asyncpg.Connection, env: Envelope, event: ShipmentPickedUp
 ) -> list[Event]:
-    """The producer's parcel left with the courier: its units leave on-hand stock for good."""
+    """The producer's parcel left with the courier: its units leave on-hand stock for good,
+    including units a cancellation released that happened after the pickup (its event came
+    first on the other topic)."""
     structlog.contextvars.bind_contextvars(order_id=event.order_id, shipment_id=event.shipment_id)
-    confirmed = await db.confirm_for_pickup(conn, event.order_id, event.producer_id)
+    confirmed = await db.confirm_for_pickup(
+        conn, event.order_id, event.producer_id, event.occurred_at
+    )
     if confirmed:
         metrics.CONFIRMED_UNITS.inc(sum(q for _, q in confirmed))
         log.info("stock.confirmed", lines=confirmed, producer_id=event.producer_id)
     else:
-        # A replay, or a reservation already released (expired or cancelled): nothing is held.
+        # A replay, or a reservation released (expired, or cancelled before the pickup).
         log.warning("stock.pickup_without_held_stock", producer_id=event.producer_id)
     return []
 

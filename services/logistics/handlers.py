@@ -5,6 +5,11 @@
 - OrderCancelled: stops leave their wave (or a picked-up shipment turns into a return);
 - carrier status updates (HTTP or logistics.tracking.v1): deduplicated, never regressing;
 - our own pickup and shipment events fanned out to partners' webhooks.
+
+Topics keep order per key only, so a fact can come before the shipment it is about: every
+OrderCancelled is kept, and a shipment created after it goes through it as if it had come
+later; a carrier update about a shipment not known yet waits for it, then all of its updates
+apply in the carrier's time order. The outcome is the same whichever arrives first.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from services.logistics.domain.matrix import has_coordinates
 from services.logistics.domain.messages import ParcelQueued, ParcelWithdrawn
 from services.logistics.domain.network import next_wave, shipment_id_for
 from services.logistics.domain.tracking import EVENT_FOR, TrackingUpdate, internal_status
-from services.logistics.metrics import PARCELS_ON_HOLD
+from services.logistics.metrics import PARCELS_ON_HOLD, PARTNER_EVENTS
 from services.logistics.settings import LogisticsSettings
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import OrderCancelled, ProducerAllocation, StockReserved
@@ -69,8 +74,10 @@ class Handlers:
         self, conn: asyncpg.Connection, env: Envelope, event: StockReserved
     ) -> list[Event]:
         structlog.contextvars.bind_contextvars(order_id=event.order_id)
+        await db.lock_order(conn, event.order_id)
         configs = await self._network(conn)
-        queued: list[Event] = []
+        queued: list[ParcelQueued] = []
+        created: list[str] = []
         for n, alloc in enumerate(event.allocations):
             loc = alloc.location
             shipment_id = shipment_id_for(event.order_id, alloc.producer_id)
@@ -114,6 +121,7 @@ class Handlers:
             )
             if not inserted:
                 continue
+            created.append(shipment_id)
             if wave is None or config is None:
                 PARCELS_ON_HOLD.labels(reason).inc()
                 log.warning("shipment.on_hold", shipment_id=shipment_id, reason=reason)
@@ -122,61 +130,33 @@ class Handlers:
             queued.append(
                 ParcelQueued(hub_id=config.hub_id, wave_id=wave.wave_id, shipment_id=shipment_id)
             )
-        return queued
+        out: list[Event] = []
+        for cancellation, occurred_at in await db.order_cancellations(conn, event.order_id):
+            for sid in created:  # the order was cancelled first: as if it had come now
+                row = await db.shipment(conn, sid, lock=True)
+                out += [
+                    e
+                    for e in await _cancel_shipment(conn, row, cancellation, occurred_at)
+                    # a shipment created here is in no plan yet: nothing to re-place or withdraw
+                    if not isinstance(e, ParcelQueued | ParcelWithdrawn)
+                ]
+        for sid in created:
+            out += await apply_waiting_tracking(conn, sid)
+        still_queued = {
+            sid for sid in created if (await db.shipment(conn, sid))["status"] == "QUEUED"
+        }
+        return [q for q in queued if q.shipment_id in still_queued] + out
 
     async def cancel_order(
         self, conn: asyncpg.Connection, env: Envelope, event: OrderCancelled
     ) -> list[Event]:
         structlog.contextvars.bind_contextvars(order_id=event.order_id)
-        cancelled = {line.sku: line.quantity for line in event.lines}
+        await db.lock_order(conn, event.order_id)
+        # Kept even when no shipment exists yet: its StockReserved may still be on its way.
+        await db.keep_cancellation(conn, env.event_id, event, env.occurred_at)
         out: list[Event] = []
         for row in await db.order_shipments(conn, event.order_id):
-            sid = row["shipment_id"]
-            if row["status"] in PAST_PICKUP or (event.after_pickup and row["status"] != "ON_HOLD"):
-                if row["status"] not in ("DELIVERED", "RETURNED", "CANCELLED"):
-                    await db.update_shipment(conn, sid, status="RETURN_REQUESTED")
-                continue
-            if row["status"] not in ("QUEUED", "PICKUP_SCHEDULED", "ON_HOLD"):
-                continue
-            # No lines named: the whole order is cancelled.
-            lines = _without(db.as_json(row["lines"]), cancelled) if cancelled else []
-            if lines:  # a partial cancellation: a lighter stop, placed again quietly
-                grams = sum(li["weight_g"] * li["quantity"] for li in lines)
-                ml = sum((li.get("volume_ml") or li["weight_g"]) * li["quantity"] for li in lines)
-                await db.update_shipment(conn, sid, lines=lines, weight_g=grams, volume_ml=ml)
-                if row["run_id"]:
-                    out.append(ParcelQueued(hub_id=row["hub_id"], wave_id=row["run_id"],
-                                            shipment_id=sid, announce=False))
-                continue
-            await db.update_shipment(
-                conn, sid, status="CANCELLED", hold_reason=None, run_id=None
-            )
-            contact = Contact.model_validate(db.as_json(row["contact"]))
-            if row["status"] == "PICKUP_SCHEDULED" or row["deferrals"] > 0:  # the producer knew
-                out.append(
-                    PickupCancelled(
-                        shipment_id=sid,
-                        order_id=row["order_id"],
-                        order_ref=row["order_ref"] or row["order_id"],
-                        producer_id=row["producer_id"],
-                        pickup_contact=contact,
-                        reason=event.reason,
-                    )
-                )
-            out.append(
-                ShipmentCancelled(
-                    shipment_id=sid,
-                    order_id=row["order_id"],
-                    producer_id=row["producer_id"],
-                    occurred_at=env.occurred_at,
-                    cod_amount=row["cod_amount"] or None,
-                    currency=row["currency"],
-                    reason=event.reason,
-                )
-            )
-            if row["run_id"]:
-                out.append(ParcelWithdrawn(hub_id=row["hub_id"], wave_id=row["run_id"],
-                                           shipment_id=sid))
+            out += await _cancel_shipment(conn, row, event, env.occurred_at)
         return out
 
     async def carrier_status(
@@ -191,11 +171,8 @@ class Handlers:
             tracking_number=event.tracking_number,
             reason=event.reason,
         )
-        try:
-            _, events = await apply_tracking(conn, update)
-        except UnknownShipment:
-            log.warning("tracking.unknown_shipment", carrier=event.carrier)
-            raise
+        outcome, events = await apply_tracking(conn, update, wait=True)
+        PARTNER_EVENTS.labels(event.carrier, outcome).inc()
         return events
 
     async def fan_out(self, conn: asyncpg.Connection, env: Envelope, event: Event) -> list[Event]:
@@ -214,6 +191,61 @@ class Handlers:
         return []
 
 
+async def _cancel_shipment(
+    conn: asyncpg.Connection, row, event: OrderCancelled, occurred_at
+) -> list[Event]:
+    """One shipment of a cancelled order: its stop leaves the wave, a partial cancellation
+    lightens it, or a picked-up one turns into a return."""
+    sid = row["shipment_id"]
+    if row["status"] in PAST_PICKUP or (event.after_pickup and row["status"] != "ON_HOLD"):
+        if row["status"] not in ("DELIVERED", "RETURNED", "CANCELLED"):
+            await db.update_shipment(conn, sid, status="RETURN_REQUESTED")
+        return []
+    if row["status"] not in ("QUEUED", "PICKUP_SCHEDULED", "ON_HOLD"):
+        return []
+    # No lines named: the whole order is cancelled.
+    cancelled = {line.sku: line.quantity for line in event.lines}
+    lines = _without(db.as_json(row["lines"]), cancelled) if cancelled else []
+    if lines:  # a partial cancellation: a lighter stop, placed again quietly
+        grams = sum(li["weight_g"] * li["quantity"] for li in lines)
+        ml = sum((li.get("volume_ml") or li["weight_g"]) * li["quantity"] for li in lines)
+        await db.update_shipment(conn, sid, lines=lines, weight_g=grams, volume_ml=ml)
+        if row["run_id"]:
+            return [
+                ParcelQueued(
+                    hub_id=row["hub_id"], wave_id=row["run_id"], shipment_id=sid, announce=False
+                )
+            ]
+        return []
+    await db.update_shipment(conn, sid, status="CANCELLED", hold_reason=None, run_id=None)
+    out: list[Event] = []
+    if row["status"] == "PICKUP_SCHEDULED" or row["deferrals"] > 0:  # the producer knew
+        out.append(
+            PickupCancelled(
+                shipment_id=sid,
+                order_id=row["order_id"],
+                order_ref=row["order_ref"] or row["order_id"],
+                producer_id=row["producer_id"],
+                pickup_contact=Contact.model_validate(db.as_json(row["contact"])),
+                reason=event.reason,
+            )
+        )
+    out.append(
+        ShipmentCancelled(
+            shipment_id=sid,
+            order_id=row["order_id"],
+            producer_id=row["producer_id"],
+            occurred_at=occurred_at,
+            cod_amount=row["cod_amount"] or None,
+            currency=row["currency"],
+            reason=event.reason,
+        )
+    )
+    if row["run_id"]:
+        out.append(ParcelWithdrawn(hub_id=row["hub_id"], wave_id=row["run_id"], shipment_id=sid))
+    return out
+
+
 def _without(lines: list[dict], cancelled: dict[str, int]) -> list[dict]:
     left = []
     for line in lines:
@@ -223,17 +255,55 @@ def _without(lines: list[dict], cancelled: dict[str, int]) -> list[dict]:
     return left
 
 
-async def apply_tracking(conn: asyncpg.Connection, update: TrackingUpdate):
-    """('applied' | 'duplicate' | 'stale', events). An update older than the shipment's latest
-    is recorded but changes nothing: carriers retry and reorder their webhooks."""
+async def apply_tracking(conn: asyncpg.Connection, update: TrackingUpdate, *, wait: bool = False):
+    """('applied' | 'duplicate' | 'stale' | 'waiting', events). An update older than the
+    shipment's latest is recorded but changes nothing: carriers retry and reorder their webhooks.
+
+    An update about a shipment not known yet raises UnknownShipment, or with `wait` waits for
+    it. Once the shipment is known (this update names it, or gives the tracking number the
+    waiting ones use), they all apply in the carrier's time order, as if none had come early."""
     row = None
     if update.shipment_id:
         row = await db.shipment(conn, update.shipment_id, lock=True)
     if row is None and update.tracking_number:
         row = await db.shipment_by_tracking(conn, update.carrier, update.tracking_number)
     if row is None:
-        raise UnknownShipment(update.shipment_id or update.tracking_number)
+        if not wait:
+            raise UnknownShipment(update.shipment_id or update.tracking_number)
+        if not await db.keep_waiting_tracking(conn, update):
+            return "duplicate", []
+        log.warning(
+            "tracking.waiting_for_shipment",
+            carrier=update.carrier,
+            reference=update.reference,
+            code=update.code,
+        )
+        return "waiting", []
     sid = row["shipment_id"]
+    numbers = [(update.carrier, update.tracking_number)] if update.tracking_number else []
+    if row["carrier"] and row["tracking_number"]:
+        numbers.append((row["carrier"], row["tracking_number"]))
+    waiting = await db.take_waiting_tracking(conn, sid, numbers)
+    outcome, events = "applied", []
+    for each in sorted([update, *waiting], key=lambda u: u.occurred_at):
+        applied, produced = await _apply_one(conn, sid, each)
+        if each is update:
+            outcome = applied
+        events += produced
+    return outcome, events
+
+
+async def apply_waiting_tracking(conn: asyncpg.Connection, shipment_id: str) -> list[Event]:
+    """The updates that waited for a shipment just created, in the carrier's time order."""
+    events: list[Event] = []
+    waiting = await db.take_waiting_tracking(conn, shipment_id)
+    for update in sorted(waiting, key=lambda u: u.occurred_at):
+        events += (await _apply_one(conn, shipment_id, update))[1]
+    return events
+
+
+async def _apply_one(conn: asyncpg.Connection, sid: str, update: TrackingUpdate):
+    row = await db.shipment(conn, sid, lock=True)
     structlog.contextvars.bind_contextvars(order_id=row["order_id"], shipment_id=sid)
     newer = row["status_at"] is None or update.occurred_at > row["status_at"]
     if not await db.record_tracking(conn, update, sid, applied=newer):
@@ -251,6 +321,13 @@ async def apply_tracking(conn: asyncpg.Connection, update: TrackingUpdate):
         changes["tracking_number"] = update.tracking_number
     if event_type is not None:
         changes["status"] = event_type.status.upper()
+        cancelled_order = row["status"] == "CANCELLED" and bool(
+            await db.order_cancellations(conn, row["order_id"])
+        )
+        if cancelled_order and changes["status"] in PAST_PICKUP:
+            # Picked up after all: a return, as when the pickup is heard of before the order's
+            # cancellation.
+            changes["status"] = "RETURN_REQUESTED"
     await db.update_shipment(conn, sid, **changes)
     if event_type is None:
         return "applied", []
@@ -271,4 +348,3 @@ async def apply_tracking(conn: asyncpg.Connection, update: TrackingUpdate):
             reason=reason,
         )
     ]
-

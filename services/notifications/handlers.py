@@ -5,6 +5,11 @@ recipient, channel), recorded in the handler's transaction. Sending happens afte
 Producer: new order (or a digest of several), pickup reminder, pickup changed or cancelled, low
 stock. Buyer (remembered from OrderPlaced): confirmed, shipped, out for delivery, delivered,
 cancelled, by SMS or email.
+
+Topics keep order per key only, so a fact can come before the one it depends on: a buyer
+message before its order's OrderPlaced waits for it, and each pickup's facts (scheduled,
+changed, cancelled) are kept together, so the producer hears of the latest window once and
+never of a pickup already cancelled. The outcome is the same whichever arrives first.
 """
 
 from __future__ import annotations
@@ -133,8 +138,10 @@ class Notifier:
             status, reason = "FAILED", f"invalid_phone: {to.raw!r} is not a valid number"
         elif (prefs := await db.preferences(conn, phone)) is not None and prefs["opted_out"]:
             status, reason = "SUPPRESSED", "opted_out"
-        elif prefs is not None and rendered is None and (
-            prefs["language"] or prefs["diacritics"] is not None
+        elif (
+            prefs is not None
+            and rendered is None
+            and (prefs["language"] or prefs["diacritics"] is not None)
         ):  # the recipient's own setting wins over the one the event carries
             to = Recipient(to.raw, prefs["language"] or to.language,
                            to.diacritics if prefs["diacritics"] is None else prefs["diacritics"],
@@ -240,6 +247,15 @@ class Handlers:
     # --- producers ---------------------------------------------------------------------------
     async def pickup_scheduled(self, conn, env: Envelope, e: PickupScheduled) -> list:
         _bind(order_id=e.order_id, shipment_id=e.shipment_id)
+        before, facts = await db.note_pickup(
+            conn, e.shipment_id, scheduled=True, window=(e.window_start, e.window_end),
+            window_at=env.occurred_at,
+        )  # fmt: skip
+        if facts["cancelled"] or before["scheduled"]:
+            log.info("sms.pickup_not_announced", cancelled=facts["cancelled"])
+            return []
+        # A change that came first is newer than this event: the producer hears the final window.
+        start, end = facts["window_start"], facts["window_end"]
         c = e.pickup_contact
         to = Recipient(c.phone, c.sms_language, c.sms_diacritics,
                        timezone_for_country(e.location.country))  # fmt: skip
@@ -250,7 +266,7 @@ class Handlers:
             await db.add_pending_alert(
                 conn, event_id=env.event_id, recipient=phone, producer_id=e.producer_id,
                 order_id=e.order_id, shipment_id=e.shipment_id, order_ref=e.order_ref,
-                lines=lines, window_start=e.window_start, window_end=e.window_end,
+                lines=lines, window_start=start, window_end=end,
                 language=c.sms_language, diacritics=c.sms_diacritics, tz=to.tz,
                 window_s=self.s.digest_window_s, event_at=env.occurred_at,
                 correlation_id=env.correlation_id,
@@ -258,16 +274,16 @@ class Handlers:
         else:
             await self.n.sms(
                 conn, Source.of(env), t.NEW_ORDER, to,
-                context={"ref": e.order_ref, "start": e.window_start, "end": e.window_end},
+                context={"ref": e.order_ref, "start": start, "end": end},
                 lines=_lines(e.lines), budget=self.s.producer_sms_budget, refs=refs,
             )  # fmt: skip
         if phone is not None:
-            remind_at = e.window_start - timedelta(seconds=self.s.reminder_lead_s)
+            remind_at = start - timedelta(seconds=self.s.reminder_lead_s)
             await db.schedule_reminder(
                 conn, shipment_id=e.shipment_id, order_id=e.order_id, order_ref=e.order_ref,
                 producer_id=e.producer_id, recipient=phone, language=c.sms_language,
                 diacritics=c.sms_diacritics, tz=to.tz, lines=lines,
-                window_start=e.window_start, window_end=e.window_end, remind_at=remind_at,
+                window_start=start, window_end=end, remind_at=remind_at,
                 source_event_id=env.event_id, correlation_id=env.correlation_id,
                 state="scheduled" if remind_at > self.n.clock() else "skipped",
             )  # fmt: skip
@@ -280,6 +296,16 @@ class Handlers:
 
     async def pickup_rescheduled(self, conn, env: Envelope, e: PickupRescheduled) -> list:
         _bind(order_id=e.order_id, shipment_id=e.shipment_id)
+        before, facts = await db.note_pickup(
+            conn, e.shipment_id, window=(e.window_start, e.window_end), window_at=env.occurred_at
+        )
+        if facts["cancelled"] or not facts["scheduled"]:
+            # Not announced yet: its PickupScheduled will carry this window. Or cancelled.
+            log.info("sms.pickup_change_not_sent", cancelled=facts["cancelled"])
+            return []
+        if before["window_at"] is not None and env.occurred_at <= before["window_at"]:
+            log.info("sms.pickup_change_stale")  # a newer window is known and was told
+            return []
         to = await self._producer_to(conn, e.shipment_id, e.pickup_contact)
         remind_at = e.window_start - timedelta(seconds=self.s.reminder_lead_s)
         await db.move_reminder(
@@ -298,6 +324,11 @@ class Handlers:
 
     async def pickup_cancelled(self, conn, env: Envelope, e: PickupCancelled) -> list:
         _bind(order_id=e.order_id, shipment_id=e.shipment_id)
+        before, _ = await db.note_pickup(conn, e.shipment_id, cancelled=True)
+        if before["cancelled"] or not before["scheduled"]:
+            # Told already, or never announced: its PickupScheduled, if it comes, stays silent.
+            log.info("sms.pickup_cancellation_not_sent", cancelled_before=before["cancelled"])
+            return []
         to = await self._producer_to(conn, e.shipment_id, e.pickup_contact)
         await db.cancel_reminder(conn, e.shipment_id)
         held = await conn.fetchval(
@@ -337,7 +368,8 @@ class Handlers:
         email = buyer.email if buyer else None
         if not phone_raw and not email:
             metrics.SKIPPED.labels("OrderPlaced", "no_buyer_contact").inc()
-            return []
+        await db.lock_order(conn, e.order_id)
+        # Remembered even without a contact: messages that came first then stop waiting.
         await db.remember_buyer(
             conn, order_id=e.order_id, order_ref=e.order_ref,
             name=buyer.name if buyer else None,
@@ -347,6 +379,12 @@ class Handlers:
             or ("vi" if country == "VN" else "en"),
             tz=timezone_for_country(country), total=e.total, currency=e.currency,
         )  # fmt: skip
+        known = await db.buyer(conn, e.order_id)
+        for w in await db.take_waiting_buyer_messages(conn, e.order_id):
+            await self._message_buyer(
+                conn, known, Source(w["event_id"], w["correlation_id"], w["event_at"]),
+                w["event_type"], w["message_type"], w["context"], w["shipment_id"], w["promo"],
+            )  # fmt: skip
         return []
 
     async def _tell_buyer(
@@ -354,15 +392,31 @@ class Handlers:
         shipment_id: str | None = None, promo: str | None = None,
     ) -> list:  # fmt: skip
         _bind(order_id=order_id, shipment_id=shipment_id)
+        await db.lock_order(conn, order_id)
         buyer = await db.buyer(conn, order_id)
         if buyer is None:
-            metrics.SKIPPED.labels(env.event_type, "unknown_recipient").inc()
-            log.warning("notify.unknown_buyer", reason="no OrderPlaced with a buyer for order")
+            # Its OrderPlaced, which names the buyer, comes on another topic: wait for it.
+            await db.keep_waiting_buyer_message(
+                conn, event_id=env.event_id, message_type=message_type,
+                event_type=env.event_type, order_id=order_id, shipment_id=shipment_id,
+                context=context, promo=promo, event_at=env.occurred_at,
+                correlation_id=env.correlation_id,
+            )  # fmt: skip
+            metrics.WAITING.labels(env.event_type).inc()
+            log.info("notify.waiting_for_order")
             return []
+        await self._message_buyer(conn, buyer, Source.of(env), env.event_type, message_type,
+                                  context, shipment_id, promo)  # fmt: skip
+        return []
+
+    async def _message_buyer(
+        self, conn, buyer, source: Source, event_type: str, message_type: str,
+        context: dict[str, Any], shipment_id: str | None, promo: str | None,
+    ) -> None:  # fmt: skip
+        order_id = buyer["order_id"]
         context = {"ref": buyer["order_ref"], "total": buyer["total"],
                    "currency": buyer["currency"], **context}  # fmt: skip
         refs = {"order_id": order_id, "shipment_id": shipment_id}
-        source = Source.of(env)
         phone, email = buyer["phone"], buyer["email"]
         prefs = await db.preferences(conn, phone) if phone else None
         wants_email = prefs is not None and (prefs["channel"] == "email" or prefs["opted_out"])
@@ -374,8 +428,7 @@ class Handlers:
             await self.n.sms(conn, source, message_type, to, context=context,
                              budget=self.s.buyer_sms_budget, refs=refs, promo=promo)  # fmt: skip
         else:
-            metrics.SKIPPED.labels(env.event_type, "no_channel").inc()
-        return []
+            metrics.SKIPPED.labels(event_type, "no_channel").inc()
 
     async def order_confirmed(self, conn, env: Envelope, e: OrderConfirmed) -> list:
         return await self._tell_buyer(conn, env, e.order_id, t.ORDER_CONFIRMED, {})

@@ -44,6 +44,12 @@ STATES = Counter(
 )
 SKIPPED = Counter(
     "ovop_notifications_skipped_total",
-    "Events that produced no message, by reason (unknown_recipient, no_channel...).",
+    "Events that produced no message, by reason (no_buyer_contact, no_channel...).",
     ["event_type", "reason"],
+)
+WAITING = Counter(
+    "ovop_notifications_waiting_total",
+    "Buyer messages held until their order's OrderPlaced arrives (it came later, on another"
+    " topic), by event type.",
+    ["event_type"],
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import TypeVar
 
@@ -28,6 +28,7 @@ from services.catalog.domain import (
     Reserved,
     StockLevel,
     adjustment_delta,
+    plan_pickup,
     plan_release,
     plan_reservation,
 )
@@ -228,9 +229,12 @@ async def held_for_order(conn: asyncpg.Connection, order_id: str) -> list[Held]:
 async def map_cancelled_skus(
     conn: asyncpg.Connection, order_id: str, skus: Sequence[str]
 ) -> dict[str, str]:
-    """Maps cancelled lines that name a channel SKU to the SKU the order holds (a channel may
+    """Maps cancelled lines that name a channel SKU to the SKU the order reserved (a channel may
     cancel by its own SKU); SKUs that are already ours are left out."""
-    held = {h.sku for h in await held_for_order(conn, order_id)}
+    held = {
+        r["sku"]
+        for r in await conn.fetch("SELECT sku FROM reservations WHERE order_id = $1", order_id)
+    }
     unknown = [sku for sku in skus if sku not in held]
     if not unknown or not held:
         return {}
@@ -249,15 +253,26 @@ async def release_for_order(
     lines: Sequence[tuple[str, int]] | None = None,
     *,
     reason: str = "RELEASE",
+    cancelled_at: datetime | None = None,
+    after_pickup: bool = False,
 ) -> list[tuple[str, int]]:
     """Releases the order's held stock (all of it, or the cancelled `lines`) and returns what it
-    released; empty when nothing is held any more, so a replay changes nothing."""
+    released; empty when nothing is held any more, so a replay changes nothing.
+
+    A cancellation that happened at `cancelled_at`, before a parcel's pickup that came first
+    (not `after_pickup`), also puts back what that pickup took of its lines: those units were
+    not in the parcel, as if the cancellation had come first."""
     await _lock_order(conn, order_id)
     plan = plan_release(await held_for_order(conn, order_id), lines)
+    moved = [(sku, 0, -qty) for sku, qty in plan]
+    if cancelled_at is not None and not after_pickup:
+        back = await _picked_up_before(conn, order_id, lines, dict(plan), cancelled_at)
+        moved += [(sku, qty, 0) for sku, qty in back]
+        plan += back
     if not plan:
         return []
     await _lock_stock(conn, [sku for sku, _ in plan])
-    await _append(conn, [(sku, 0, -qty) for sku, qty in plan], reason, order_id)
+    await _append(conn, moved, reason, order_id, event_at=cancelled_at)
     await conn.executemany(
         """UPDATE reservations
               SET released = released + $3, updated_at = now(),
@@ -268,32 +283,89 @@ async def release_for_order(
     return list(plan)
 
 
+async def _picked_up_before(
+    conn: asyncpg.Connection,
+    order_id: str,
+    lines: Sequence[tuple[str, int]] | None,
+    released: Mapping[str, int],
+    cancelled_at: datetime,
+) -> tuple[tuple[str, int], ...]:
+    """The cancelled units a pickup took although it happened after the cancellation (at the
+    same time counts as after): what is left of the cancellation once the held units are
+    released, capped at what each picked-up line still counts."""
+    rows = await conn.fetch(
+        """SELECT sku, quantity, released FROM reservations
+           WHERE order_id = $1 AND status = 'CONFIRMED' AND picked_up_at >= $2 ORDER BY sku""",
+        order_id,
+        cancelled_at,
+    )
+    picked = [Held(sku=r["sku"], quantity=r["quantity"], released=r["released"]) for r in rows]
+    if lines is None:
+        return plan_release(picked) if picked else ()
+    wanted: dict[str, int] = defaultdict(int)
+    for sku, quantity in lines:
+        wanted[sku] += quantity
+    left = [(sku, q - released.get(sku, 0)) for sku, q in wanted.items()]
+    left = [(sku, q) for sku, q in left if q > 0]
+    return plan_release(picked, left) if picked and left else ()
+
+
 async def confirm_for_pickup(
-    conn: asyncpg.Connection, order_id: str, producer_id: str
+    conn: asyncpg.Connection,
+    order_id: str,
+    producer_id: str,
+    picked_up_at: datetime | None = None,
 ) -> list[tuple[str, int]]:
-    """The courier took the producer's parcel: its held units leave the shelf (on hand and
-    reserved both drop). Returns what it confirmed; empty on a replay."""
+    """The courier took the producer's parcel at `picked_up_at` (now when not given): its held
+    units leave the shelf (on hand and reserved both drop), and so do units a cancellation that
+    happened after that time released (only on hand: their reservation is gone). Returns what
+    left; empty on a replay, since a parcel's pickup counts once."""
     await _lock_order(conn, order_id)
     rows = await conn.fetch(
-        """SELECT r.sku, r.quantity - r.released AS quantity
+        """SELECT r.sku, r.quantity, r.released, r.status, r.picked_up_at
              FROM reservations r JOIN products p USING (sku)
-            WHERE r.order_id = $1 AND p.producer_id = $2 AND r.status = 'RESERVED'
-            ORDER BY r.sku""",
+            WHERE r.order_id = $1 AND p.producer_id = $2 ORDER BY r.sku FOR UPDATE OF r""",
         order_id,
         producer_id,
     )
-    confirmed = [(r["sku"], r["quantity"]) for r in rows]
-    if not confirmed:
+    if not rows or any(r["picked_up_at"] is not None for r in rows):
         return []
-    await _lock_stock(conn, [sku for sku, _ in confirmed])
-    await _append(conn, [(sku, -qty, -qty) for sku, qty in confirmed], "CONFIRM", order_id)
-    await conn.execute(
-        """UPDATE reservations SET status = 'CONFIRMED', updated_at = now()
-           WHERE order_id = $1 AND sku = ANY($2::text[])""",
+    at = picked_up_at or await conn.fetchval("SELECT now()")
+    late = await conn.fetch(
+        """SELECT sku, -sum(delta_reserved) AS units FROM stock_ledger
+            WHERE order_id = $1 AND sku = ANY($2::text[]) AND reason = 'RELEASE'
+              AND delta_reserved < 0 AND event_at > $3
+            GROUP BY sku""",
         order_id,
-        [sku for sku, _ in confirmed],
+        [r["sku"] for r in rows],
+        at,
     )
-    return confirmed
+    parcel = [
+        (Held(sku=r["sku"], quantity=r["quantity"], released=r["released"]),
+         r["status"] == "RESERVED")
+        for r in rows
+    ]  # fmt: skip
+    plan = plan_pickup(parcel, {r["sku"]: r["units"] for r in late})
+    if plan:
+        await _lock_stock(conn, [sku for sku, _, _ in plan])
+        await _append(
+            conn, [(sku, -units, -held) for sku, units, held in plan], "CONFIRM", order_id,
+            event_at=at,
+        )  # fmt: skip
+    # Every line records the pickup, even one that moved nothing: it counts once.
+    moved = {sku: (units, held) for sku, units, held in plan}
+    changes = []
+    for r in rows:
+        units, held = moved.get(r["sku"], (0, 0))
+        changes.append((order_id, r["sku"], at, units - held, units > 0))
+    await conn.executemany(
+        """UPDATE reservations SET picked_up_at = $3, updated_at = now(),
+                  released = released - $4,
+                  status = CASE WHEN $5 THEN 'CONFIRMED' ELSE status END
+            WHERE order_id = $1 AND sku = $2""",
+        changes,
+    )
+    return [(sku, units) for sku, units, _ in plan]
 
 
 async def orders_held_since(
@@ -409,12 +481,15 @@ async def _append(
     reason: str,
     order_id: str | None,
     note: str | None = None,
+    *,
+    event_at: datetime | None = None,
 ) -> None:
     await conn.executemany(
-        """INSERT INTO stock_ledger (sku, delta_on_hand, delta_reserved, reason, order_id, note)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO stock_ledger (sku, delta_on_hand, delta_reserved, reason, order_id, note,
+                                    event_at)
+           VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()))""",
         [
-            (sku, d_on_hand, d_reserved, reason, order_id, note)
+            (sku, d_on_hand, d_reserved, reason, order_id, note, event_at)
             for sku, d_on_hand, d_reserved in deltas
         ],
     )

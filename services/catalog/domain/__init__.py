@@ -6,6 +6,7 @@ from .inventory import (
     LowStock,
     adjustment_delta,
     low_stock_transition,
+    plan_pickup,
     plan_release,
     thresholds,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "LowStock",
     "adjustment_delta",
     "low_stock_transition",
+    "plan_pickup",
     "plan_release",
     "thresholds",
     "Decision",

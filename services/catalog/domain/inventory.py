@@ -48,6 +48,24 @@ def plan_release(
     return tuple(sorted(plan))
 
 
+def plan_pickup(
+    parcel: Sequence[tuple[Held, bool]], released_after_pickup: Mapping[str, int]
+) -> tuple[tuple[str, int, int], ...]:
+    """What a parcel's pickup takes off the shelf, per line: (sku, units, of which still held).
+
+    `parcel` is each of the producer's lines with whether it is still held. Units leave for what
+    the order still holds, and for units a cancellation released that happened after the pickup:
+    they were in the parcel (their reservation is gone already). Lines that move nothing are left
+    out, sorted by SKU."""
+    plan = []
+    for line, still_held in parcel:
+        held = line.remaining if still_held else 0
+        late = min(released_after_pickup.get(line.sku, 0), line.released)
+        if held + late > 0:
+            plan.append((line.sku, held + late, held))
+    return tuple(sorted(plan))
+
+
 class AdjustmentError(ValueError):
     """A stock adjustment that would break the ledger's invariants; `field` names the culprit."""
 
@@ -94,9 +112,7 @@ def low_stock_transition(available: int, threshold: int, alerted: bool) -> LowSt
     return None
 
 
-def thresholds(
-    skus: Sequence[str], own: Mapping[str, int | None], default: int
-) -> dict[str, int]:
+def thresholds(skus: Sequence[str], own: Mapping[str, int | None], default: int) -> dict[str, int]:
     """Each SKU's low-stock threshold: its product's own, else the catalog's default."""
     result: dict[str, int] = {}
     for sku in skus:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,7 @@ import asyncpg
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.network import ScheduledWave
 from services.logistics.domain.tracking import TrackingUpdate
+from shared.contracts.orders import OrderCancelled
 
 ACTIVE = ("QUEUED", "PICKUP_SCHEDULED")
 
@@ -195,6 +198,101 @@ async def record_tracking(
         applied,
     )
     return inserted is not None
+
+
+# --- facts that can come before their shipment --------------------------------------------------
+async def lock_order(conn: asyncpg.Connection, order_id: str) -> None:
+    """An order's StockReserved and OrderCancelled take turns, so each sees what the other
+    committed: a cancellation is either applied to the shipments or kept for them, never missed
+    in between. Namespaced so other services' keys on the same text cannot collide."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('logistics.order:' || $1, 0))", order_id
+    )
+
+
+async def keep_cancellation(
+    conn: asyncpg.Connection, event_id: uuid.UUID, event: OrderCancelled, occurred_at: datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO order_cancellations (event_id, order_id, reason, lines, after_pickup,
+                                            occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING""",
+        event_id,
+        event.order_id,
+        event.reason,
+        [line.model_dump(mode="json") for line in event.lines],
+        event.after_pickup,
+        occurred_at,
+    )
+
+
+async def order_cancellations(
+    conn: asyncpg.Connection, order_id: str
+) -> list[tuple[OrderCancelled, datetime]]:
+    """Every cancellation of the order, oldest first, with the time it happened."""
+    rows = await conn.fetch(
+        """SELECT * FROM order_cancellations WHERE order_id = $1
+           ORDER BY occurred_at, received_at""",
+        order_id,
+    )
+    return [
+        (
+            OrderCancelled(
+                order_id=r["order_id"],
+                reason=r["reason"],
+                lines=as_json(r["lines"]),
+                after_pickup=r["after_pickup"],
+            ),
+            r["occurred_at"],
+        )
+        for r in rows
+    ]
+
+
+async def keep_waiting_tracking(conn: asyncpg.Connection, update: TrackingUpdate) -> bool:
+    """False when this update already waits (carriers retry and reorder webhooks)."""
+    inserted = await conn.fetchval(
+        """INSERT INTO waiting_tracking (carrier, reference, code, occurred_at, status,
+                                         shipment_id, tracking_number, reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING 1""",
+        update.carrier,
+        update.reference,
+        update.code,
+        update.occurred_at,
+        update.status,
+        update.shipment_id,
+        update.tracking_number,
+        update.reason,
+    )
+    return inserted is not None
+
+
+async def take_waiting_tracking(
+    conn: asyncpg.Connection, shipment_id: str, numbers: Sequence[tuple[str, str]] = ()
+) -> list[TrackingUpdate]:
+    """The waiting updates about this shipment, by its id or by one of its carriers' (carrier,
+    tracking number) pairs, removed in the caller's transaction."""
+    rows = await conn.fetch(
+        """DELETE FROM waiting_tracking WHERE shipment_id = $1
+               OR (shipment_id IS NULL AND (carrier, tracking_number) IN (
+                   SELECT * FROM unnest($2::text[], $3::text[])))
+           RETURNING *""",
+        shipment_id,
+        [carrier for carrier, _ in numbers],
+        [number for _, number in numbers],
+    )
+    return [
+        TrackingUpdate(
+            carrier=r["carrier"],
+            code=r["code"],
+            status=r["status"],
+            occurred_at=r["occurred_at"],
+            shipment_id=r["shipment_id"],
+            tracking_number=r["tracking_number"],
+            reason=r["reason"],
+        )
+        for r in rows
+    ]
 
 
 # --- outbound partner webhooks -----------------------------------------------------------------

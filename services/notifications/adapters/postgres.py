@@ -237,9 +237,7 @@ async def message_details(conn: asyncpg.Connection, message_id: uuid.UUID) -> di
 
 
 async def preferences(conn: asyncpg.Connection, address: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM recipient_preferences WHERE address = $1", address
-    )
+    return await conn.fetchrow("SELECT * FROM recipient_preferences WHERE address = $1", address)
 
 
 async def set_opted_out(conn: asyncpg.Connection, address: str, opted_out: bool) -> None:
@@ -366,9 +364,7 @@ async def cancel_reminder(conn: asyncpg.Connection, shipment_id: str) -> asyncpg
 
 
 async def reminder(conn: asyncpg.Connection, shipment_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM pickup_reminders WHERE shipment_id = $1", shipment_id
-    )
+    return await conn.fetchrow("SELECT * FROM pickup_reminders WHERE shipment_id = $1", shipment_id)
 
 
 async def take_due_reminders(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
@@ -380,3 +376,65 @@ async def take_due_reminders(conn: asyncpg.Connection, limit: int) -> list[async
            RETURNING *""",
         limit,
     )
+
+
+async def lock_order(conn: asyncpg.Connection, order_id: str) -> None:
+    """An order's OrderPlaced and the buyer messages about it take turns, so each sees what the
+    other committed: a message either finds the buyer or waits where OrderPlaced will find it.
+    Namespaced so other services' keys on the same text cannot collide."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('notifications.order:' || $1, 0))",
+        order_id,
+    )
+
+
+async def keep_waiting_buyer_message(conn: asyncpg.Connection, **m: Any) -> None:
+    await conn.execute(
+        """INSERT INTO waiting_buyer_messages (event_id, message_type, event_type, order_id,
+               shipment_id, context, promo, event_at, correlation_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
+        m["event_id"], m["message_type"], m["event_type"], m["order_id"], m["shipment_id"],
+        m["context"], m["promo"], m["event_at"], m["correlation_id"],
+    )  # fmt: skip
+
+
+async def take_waiting_buyer_messages(
+    conn: asyncpg.Connection, order_id: str
+) -> list[asyncpg.Record]:
+    """The order's waiting buyer messages, oldest event first, removed in the caller's
+    transaction (so each becomes its message exactly once, or keeps waiting)."""
+    rows = await conn.fetch(
+        "DELETE FROM waiting_buyer_messages WHERE order_id = $1 RETURNING *", order_id
+    )
+    return sorted(rows, key=lambda r: (r["event_at"], r["received_at"]))
+
+
+async def note_pickup(
+    conn: asyncpg.Connection,
+    shipment_id: str,
+    *,
+    scheduled: bool = False,
+    cancelled: bool = False,
+    window: tuple[datetime, datetime] | None = None,
+    window_at: datetime | None = None,
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """Adds one event's facts to its pickup's; returns the facts before and after. A window
+    replaces the known one only when its event is newer."""
+    await conn.execute(
+        "INSERT INTO pickup_facts (shipment_id) VALUES ($1) ON CONFLICT DO NOTHING", shipment_id
+    )
+    before = await conn.fetchrow(
+        "SELECT * FROM pickup_facts WHERE shipment_id = $1 FOR UPDATE", shipment_id
+    )
+    start, end = window or (None, None)
+    after = await conn.fetchrow(
+        """UPDATE pickup_facts SET scheduled = scheduled OR $2, cancelled = cancelled OR $3,
+               window_start = CASE WHEN $6 THEN $4 ELSE window_start END,
+               window_end = CASE WHEN $6 THEN $5 ELSE window_end END,
+               window_at = CASE WHEN $6 THEN $7 ELSE window_at END
+           WHERE shipment_id = $1 RETURNING *""",
+        shipment_id, scheduled, cancelled, start, end,
+        window is not None and (before["window_at"] is None or window_at > before["window_at"]),
+        window_at,
+    )  # fmt: skip
+    return before, after

@@ -1,5 +1,6 @@
-"""Migration 002 on a database that already has stock (a `make run` data folder): the stock keeps
-its figures, gains its version, and moves as before."""
+"""Migrations 002 and 003 on a database that already has stock (a `make run` data folder): the
+stock keeps its figures, gains its version, and moves as before; a confirmed reservation gets
+its pickup time."""
 
 from pathlib import Path
 
@@ -38,8 +39,19 @@ async def test_upgrading_a_database_with_stock_keeps_it_and_counts_its_version(
                    VALUES ('UP-OLD-1', 7, 0, 'INITIAL', NULL),
                           ('UP-OLD-1', 0, 2, 'RESERVE', 'o:1')"""
             )
+            await conn.execute(
+                """INSERT INTO reservations (order_id, sku, quantity, status)
+                   VALUES ('o:0', 'UP-OLD-1', 1, 'CONFIRMED')"""
+            )
 
-        assert await migrate(conn, "catalog", MIGRATIONS) == ["catalog/002_inventory.sql"]
+        assert await migrate(conn, "catalog", MIGRATIONS) == [
+            "catalog/002_inventory.sql",
+            "catalog/003_pickup_and_cancellation_order.sql",
+        ]
+        # A reservation confirmed before 003 counts as picked up when it was last changed.
+        assert await conn.fetchval(
+            "SELECT picked_up_at IS NOT NULL FROM reservations WHERE order_id = 'o:0'"
+        )
 
         row = await conn.fetchrow("SELECT * FROM stock_items WHERE sku = 'UP-OLD-1'")
         assert (row["on_hand"], row["reserved"], row["available"], row["version"]) == (7, 2, 5, 2)

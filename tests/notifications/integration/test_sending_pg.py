@@ -22,6 +22,7 @@ from services.notifications.metrics import (
     SEND_ATTEMPTS,
     SENT,
     SKIPPED,
+    WAITING,
 )
 from shared.contracts.events import Buyer, OrderConfirmed, OrderLine, OrderPlaced
 from shared.contracts.logistics import ShipmentDelivered
@@ -209,12 +210,28 @@ async def test_no_advertising_at_night_the_care_message_goes_alone(pool):
     assert row["category"] == "transactional" and "[QC]" not in row["text"]
 
 
-async def test_an_event_for_an_unknown_buyer_is_skipped_and_counted(pool):
+async def test_an_event_for_a_buyer_not_known_yet_waits_for_the_order_and_is_counted(pool):
     h, _ = wired([DevProvider()])
-    before = SKIPPED.labels("OrderConfirmed", "unknown_recipient")._value.get()
-    await handle(pool, h.order_confirmed, OrderConfirmed(order_id="never-placed"))
+    before = WAITING.labels("OrderConfirmed")._value.get()
+    await handle(pool, h.order_confirmed, OrderConfirmed(order_id="not-placed-yet"))
     assert await rows(pool) == []
-    assert SKIPPED.labels("OrderConfirmed", "unknown_recipient")._value.get() == before + 1
+    assert WAITING.labels("OrderConfirmed")._value.get() == before + 1
+    async with pool.acquire() as conn:
+        [waiting] = await conn.fetch("SELECT * FROM waiting_buyer_messages")
+    assert (waiting["order_id"], waiting["message_type"]) == (
+        "not-placed-yet", "buyer.order_confirmed"
+    )  # fmt: skip
+
+
+async def test_an_order_without_a_buyer_contact_lets_its_waiting_messages_go_as_skipped(pool):
+    h, _ = wired([DevProvider()])
+    before = SKIPPED.labels("OrderConfirmed", "no_channel")._value.get()
+    await handle(pool, h.order_confirmed, OrderConfirmed(order_id="o-nobody"))
+    await handle(pool, h.order_placed, placed("o-nobody", phone=None))
+    assert await rows(pool) == []
+    assert SKIPPED.labels("OrderConfirmed", "no_channel")._value.get() == before + 1
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM waiting_buyer_messages") == 0
 
 
 class Inbox:
