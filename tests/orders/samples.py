@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.orders.domain.signatures import sign_hmac_sha256_base64, sign_hmac_sha256_hex
+from tests.orders.platform_signing import (
+    lazada_push_authorization,
+    shopee_push_authorization,
+    tiktok_webhook_authorization,
+    woocommerce_webhook_signature,
+)
 
 PLACED = 1754010000  # 2025-08-01 01:00:00 UTC
 
@@ -84,13 +89,14 @@ def php_json(payload: dict[str, Any]) -> bytes:
 
 
 def woo_request(payload: dict[str, Any], secret: str, topic: str = "order.updated"):
+    """Signed as WooCommerce signs with `secret` as its settings store it."""
     body = php_json(payload)
     return body, {
         "content-type": "application/json",
         "x-wc-webhook-topic": topic,
         "x-wc-webhook-resource": "order",
         "x-wc-webhook-delivery-id": "8801",
-        "x-wc-webhook-signature": sign_hmac_sha256_base64(body, secret),
+        "x-wc-webhook-signature": woocommerce_webhook_signature(secret, body),
     }
 
 
@@ -174,7 +180,7 @@ def shopee_request(payload: dict[str, Any], partner_key: str, callback_url: str)
     body = json.dumps(payload).encode()
     return body, {
         "content-type": "application/json",
-        "authorization": sign_hmac_sha256_hex(f"{callback_url}|".encode() + body, partner_key),
+        "authorization": shopee_push_authorization(partner_key, callback_url, body),
     }
 
 
@@ -259,11 +265,19 @@ def lazada_push(
     }
 
 
-def app_key_request(payload: dict[str, Any], app_key: str, secret: str):
+def lazada_request(payload: dict[str, Any], app_key: str, secret: str):
     body = json.dumps(payload).encode()
     return body, {
         "content-type": "application/json",
-        "authorization": sign_hmac_sha256_hex(app_key.encode() + body, secret),
+        "authorization": lazada_push_authorization(app_key, secret, body),
+    }
+
+
+def tiktok_request(payload: dict[str, Any], app_key: str, secret: str):
+    body = json.dumps(payload).encode()
+    return body, {
+        "content-type": "application/json",
+        "authorization": tiktok_webhook_authorization(app_key, secret, body),
     }
 
 
