@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import pytest
+
 from services.orders.adapters.platforms.lazada import lazada_sign
 from services.orders.adapters.platforms.shopee import shopee_sign
 from services.orders.adapters.platforms.tiktok import tiktok_sign
@@ -95,3 +97,21 @@ def test_tiki_basic_header_matches_the_documented_client_credentials_request():
     # header of client id 7590139168389961 cut after the secret's first characters.
     header = doc.tiki_basic_authorization("7590139168389961", "tfSl0c6-and-the-rest")
     assert header.startswith("Basic NzU5MDEzOTE2ODM4OTk2MTp0ZlNsMGM2")
+
+
+@pytest.mark.parametrize(
+    ("stored", "signing_key"),
+    [
+        ("s3cr&amp;t", "s3cr&t"),
+        ("q&#039;x&quot;y&lt;z&gt;", "q'x\"y<z>"),
+        ("k&copy9&reg;x", "k&copy9&reg;x"),  # not one of the five: WordPress leaves it
+        ("a&amp;lt;b", "a&lt;b"),  # one pass only
+    ],
+)
+def test_woocommerce_secrets_are_decoded_as_wordpress_does_before_signing(stored, signing_key):
+    # WC_Webhook::generate_signature keys the HMAC with wp_specialchars_decode($secret,
+    # ENT_QUOTES), which decodes the entities of &, <, >, " and ' and nothing else.
+    assert doc.wp_specialchars_decode(stored) == signing_key
+    body = b'{"id":727,"status":"processing"}'
+    header = doc.woocommerce_webhook_signature(stored, body)
+    assert verify(Account("woocommerce", "w", [stored]), body, {"x-wc-webhook-signature": header})
