@@ -286,6 +286,7 @@ def tiktok_detail(
     *,
     sku: str = "TT-HONEY-500",
     units: int = 2,
+    price: int = 450000,
     status: str = "AWAITING_SHIPMENT",
     cancelled_units: int = 0,
     update_time: int = PLACED + 300,
@@ -306,11 +307,11 @@ def tiktok_detail(
                     "buyer_email": "v***@scs.tiktokw.us",
                     "payment": {
                         "currency": "VND",
-                        "sub_total": str(450000 * units),
+                        "sub_total": str(price * units),
                         "shipping_fee": "30000",
                         "seller_discount": "0",
                         "platform_discount": "0",
-                        "total_amount": str(450000 * units + 30000),
+                        "total_amount": str(price * units + 30000),
                     },
                     "recipient_address": {
                         "name": "Lê Minh Tuấn",
@@ -331,8 +332,8 @@ def tiktok_detail(
                             "sku_id": "1729582718312380000",
                             "seller_sku": sku,
                             "product_name": "Mật ong bạc hà",
-                            "sale_price": "450000",
-                            "original_price": "450000",
+                            "sale_price": str(price),
+                            "original_price": str(price),
                             "display_status": "CANCELLED" if i < cancelled_units else status,
                         }
                         for i in range(units)
@@ -362,6 +363,7 @@ def tiki_order(
     *,
     sku: str = "TK-HONEY-500",
     qty: int = 2,
+    price: int = 450000,
     status: str = "queueing",
     updated_at: str = "2025-08-01 08:05:00",
 ) -> dict[str, Any]:
@@ -372,11 +374,11 @@ def tiki_order(
         "created_at": "2025-08-01 08:00:00",
         "updated_at": updated_at,
         "invoice": {
-            "items_total": 450000 * qty,
+            "items_total": price * qty,
             "shipping_amount_after_discount": 30000,
             "discount_amount": 0,
-            "grand_total": 450000 * qty + 30000,
-            "collectible_amount": 450000 * qty,  # a platform voucher pays the shipping
+            "grand_total": price * qty + 30000,
+            "collectible_amount": price * qty,  # a platform voucher pays the shipping
         },
         "payment": {"method": "cod"},
         "customer": {"full_name": "Phạm Quốc Bảo", "email": None},
@@ -400,7 +402,7 @@ def tiki_order(
                     "seller_product_code": sku,
                 },
                 "qty": qty,
-                "invoice": {"price": 450000, "row_total": 450000 * qty, "discount_amount": 0},
+                "invoice": {"price": price, "row_total": price * qty, "discount_amount": 0},
             }
         ],
     }
