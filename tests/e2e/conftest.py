@@ -46,8 +46,17 @@ class Platform:
 
 
 @pytest.fixture(scope="module")
-async def platform(kafka_bootstrap, database_server, tmp_path_factory) -> AsyncIterator[Platform]:
+def service_env() -> dict[str, str]:
+    """Settings a test module gives the services on top of the isolated environment."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    kafka_bootstrap, database_server, tmp_path_factory, service_env
+) -> AsyncIterator[Platform]:
     env, shop_secret = await isolated_env(kafka_bootstrap, database_server, prefix="e2e")
+    env |= service_env
     log_dir = tmp_path_factory.mktemp("logs")
     procs = start_services(env, log_dir)
     try:

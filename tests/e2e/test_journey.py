@@ -11,6 +11,7 @@ import pytest
 from services.notifications.domain.templates import NEW_ORDER
 from services.orders.domain.model import order_id_for
 from services.orders.simulator import build_shopify_order, shopify_webhook_request
+from tests.orders.platform_signing import shopify_webhook_hmac
 from tests.shared.integration.harness import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -148,20 +149,18 @@ def _rejections(metrics_text: str, reason: str) -> float:
 async def test_bad_webhooks_are_refused_store_nothing_and_are_counted(
     platform, shop, case, status, reason
 ):
-    from services.orders.domain.signatures import sign_hmac_sha256_base64
-
     _, body, headers = webhook(3, platform.shop_secret)
     account = shop
     if case == "forged_signature":
-        headers["X-Shopify-Hmac-Sha256"] = sign_hmac_sha256_base64(body, "not-the-secret")
+        headers["X-Shopify-Hmac-Sha256"] = shopify_webhook_hmac("not-the-secret", body)
     elif case == "missing_signature":
         del headers["X-Shopify-Hmac-Sha256"]
     elif case == "malformed_json":
         body = body[:-5]
-        headers["X-Shopify-Hmac-Sha256"] = sign_hmac_sha256_base64(body, platform.shop_secret)
+        headers["X-Shopify-Hmac-Sha256"] = shopify_webhook_hmac(platform.shop_secret, body)
     elif case == "oversized_body":
         body = json.dumps({"padding": "x" * (1024 * 1024)}).encode()
-        headers["X-Shopify-Hmac-Sha256"] = sign_hmac_sha256_base64(body, platform.shop_secret)
+        headers["X-Shopify-Hmac-Sha256"] = shopify_webhook_hmac(platform.shop_secret, body)
     elif case == "unknown_account":
         account = "no-such-shop"
     before = await _counts(platform)
@@ -190,12 +189,10 @@ async def test_every_service_reports_live_ready_and_metrics(platform):
 async def test_a_signed_webhook_that_is_not_about_an_order_is_acknowledged_and_ignored(
     platform, shop
 ):
-    from services.orders.domain.signatures import sign_hmac_sha256_base64
-
     body = b'{"id": 1, "name": "demo"}'
     headers = {
         "X-Shopify-Topic": "app/uninstalled",
-        "X-Shopify-Hmac-Sha256": sign_hmac_sha256_base64(body, platform.shop_secret),
+        "X-Shopify-Hmac-Sha256": shopify_webhook_hmac(platform.shop_secret, body),
     }
     before = await _counts(platform)
     async with httpx.AsyncClient() as client:

@@ -10,9 +10,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.orders.domain.model import order_id_for
-from services.orders.domain.signatures import sign_hmac_sha256_base64
 from shared.contracts.events import ORDERS
 from tests.e2e.test_journey import sms_for, webhook
+from tests.orders.platform_signing import shopify_webhook_hmac
 from tests.shared.integration.harness import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -49,7 +49,7 @@ async def _has_sms(platform, order_id: str) -> bool:
 
 
 async def _post(platform, account: str, body: bytes, secret: str) -> int:
-    headers = {"X-Shopify-Hmac-Sha256": sign_hmac_sha256_base64(body, secret)}
+    headers = {"X-Shopify-Hmac-Sha256": shopify_webhook_hmac(secret, body)}
     async with httpx.AsyncClient() as client:
         resp = await client.post(
             platform.url("orders", f"/webhooks/shopify/{account}"), content=body, headers=headers

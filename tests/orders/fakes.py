@@ -1,6 +1,7 @@
 """Fake sales platforms: one real HTTP server (uvicorn on a free port) answering the calls our
-clients make, in each platform's documented format, and checking each platform's signing. A
-test loads orders and products into it, injects failures, and reads what was pushed."""
+clients make, in each platform's documented format, and checking each platform's signing with
+tests/orders/platform_signing.py (written from the platforms' documents, apart from our clients'
+signers). A test loads orders and products into it, injects failures, and reads what was pushed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import re
 import secrets
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,9 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.orders.adapters.platforms.lazada import lazada_sign
-from services.orders.adapters.platforms.shopee import shopee_sign
-from services.orders.adapters.platforms.tiktok import tiktok_sign
+from tests.orders.platform_signing import (
+    lazada_api_sign,
+    shopee_api_sign,
+    tiki_basic_authorization,
+    tiktok_api_sign,
+)
 
 PARTNER_ID, SHOP_ID, TOKEN = "2001887", "220011", "shop-access-token"
 APP_KEY = "112233"
@@ -94,16 +99,18 @@ class FakePlatforms:
             await asyncio.sleep(fake.slow_s)
         return None
 
-    # Shopee: sign = hex HMAC(partner key, partner_id + path + timestamp + token + shop_id).
+    # Shopee: the sign over the call's own partner_id, path, timestamp, token and shop_id, which
+    # must also be this shop's, within 5 minutes.
     async def shopee_call(self, request: Request) -> Response:
         fake, q = self.shopee, request.query_params
         path = request.url.path.removeprefix("/shopee")
-        expected = shopee_sign(
-            fake.secret, PARTNER_ID, path, int(q.get("timestamp", "0")), TOKEN, SHOP_ID
-        )
+        common = [q.get(k, "") for k in ("partner_id", "timestamp", "access_token", "shop_id")]
+        partner, timestamp, token, shop = common
+        expected = shopee_api_sign(fake.secret, partner, path, timestamp, token, shop)
         if (
             not hmac.compare_digest(q.get("sign", ""), expected)
-            or q.get("partner_id") != PARTNER_ID
+            or (partner, token, shop) != (PARTNER_ID, TOKEN, SHOP_ID)
+            or not _recent(timestamp)
         ):
             fake.refused_signatures += 1
             return JSONResponse({"error": "error_sign", "message": "Wrong sign."}, 403)
@@ -157,7 +164,7 @@ class FakePlatforms:
             params |= await _form(request)
         sign = params.pop("sign", "")
         if params.get("app_key") != APP_KEY or not hmac.compare_digest(
-            sign, lazada_sign(fake.secret, path, params)
+            sign, lazada_api_sign(fake.secret, path, params)
         ):
             fake.refused_signatures += 1
             return JSONResponse({"code": "IncompleteSignature", "message": "bad sign"})
@@ -176,14 +183,20 @@ class FakePlatforms:
             return JSONResponse({"code": "0", "data": {}})
         return JSONResponse({"code": "ORDER_NOT_FOUND", "message": "no such order"})
 
-    # TikTok: sign over secret + path + sorted params + body + secret; token in a header.
+    # TikTok: the sign over the path, the sorted query and the exact body, wrapped in the secret;
+    # the token in a header; a 10-digit timestamp within 5 minutes.
     async def tiktok_call(self, request: Request) -> Response:
         fake, path = self.tiktok, request.url.path.removeprefix("/tiktok")
         params = dict(request.query_params)
         body = await request.body()
         sign = params.pop("sign", "")
-        if request.headers.get("x-tts-access-token") != TOKEN or not hmac.compare_digest(
-            sign, tiktok_sign(fake.secret, path, params, body)
+        expected = tiktok_api_sign(
+            fake.secret, path, params, body, request.headers.get("content-type", "")
+        )
+        if (
+            request.headers.get("x-tts-access-token") != TOKEN
+            or not hmac.compare_digest(sign, expected)
+            or not _recent(params.get("timestamp", ""))
         ):
             fake.refused_signatures += 1
             return JSONResponse({"code": 106001, "message": "invalid sign"}, 401)
@@ -210,7 +223,7 @@ class FakePlatforms:
     # Tiki: OAuth2 client credentials, then bearer calls.
     async def tiki_token(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "")
-        expected = "Basic " + base64.b64encode(f"{APP_KEY}:{self.tiki.secret}".encode()).decode()
+        expected = tiki_basic_authorization(APP_KEY, self.tiki.secret)
         form = await _form(request)
         if (
             not hmac.compare_digest(auth, expected)
@@ -353,6 +366,11 @@ class FakePlatforms:
             "tiki": self.tiki,
             "woocommerce": self.woo,
         }[platform].secret
+
+
+def _recent(timestamp: str, window_s: int = 300) -> bool:
+    """A unix time in seconds within the platform's window of now (not milliseconds)."""
+    return timestamp.isdigit() and abs(int(timestamp) - time.time()) <= window_s
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.orders.domain.signatures import sign_hmac_sha256_base64, sign_hmac_sha256_hex
+from tests.orders.platform_signing import (
+    lazada_push_authorization,
+    shopee_push_authorization,
+    tiktok_webhook_authorization,
+    woocommerce_webhook_signature,
+)
 
 PLACED = 1754010000  # 2025-08-01 01:00:00 UTC
 
@@ -84,13 +89,14 @@ def php_json(payload: dict[str, Any]) -> bytes:
 
 
 def woo_request(payload: dict[str, Any], secret: str, topic: str = "order.updated"):
+    """Signed as WooCommerce signs with `secret` as its settings store it."""
     body = php_json(payload)
     return body, {
         "content-type": "application/json",
         "x-wc-webhook-topic": topic,
         "x-wc-webhook-resource": "order",
         "x-wc-webhook-delivery-id": "8801",
-        "x-wc-webhook-signature": sign_hmac_sha256_base64(body, secret),
+        "x-wc-webhook-signature": woocommerce_webhook_signature(secret, body),
     }
 
 
@@ -174,7 +180,7 @@ def shopee_request(payload: dict[str, Any], partner_key: str, callback_url: str)
     body = json.dumps(payload).encode()
     return body, {
         "content-type": "application/json",
-        "authorization": sign_hmac_sha256_hex(f"{callback_url}|".encode() + body, partner_key),
+        "authorization": shopee_push_authorization(partner_key, callback_url, body),
     }
 
 
@@ -259,11 +265,19 @@ def lazada_push(
     }
 
 
-def app_key_request(payload: dict[str, Any], app_key: str, secret: str):
+def lazada_request(payload: dict[str, Any], app_key: str, secret: str):
     body = json.dumps(payload).encode()
     return body, {
         "content-type": "application/json",
-        "authorization": sign_hmac_sha256_hex(app_key.encode() + body, secret),
+        "authorization": lazada_push_authorization(app_key, secret, body),
+    }
+
+
+def tiktok_request(payload: dict[str, Any], app_key: str, secret: str):
+    body = json.dumps(payload).encode()
+    return body, {
+        "content-type": "application/json",
+        "authorization": tiktok_webhook_authorization(app_key, secret, body),
     }
 
 
@@ -272,6 +286,7 @@ def tiktok_detail(
     *,
     sku: str = "TT-HONEY-500",
     units: int = 2,
+    price: int = 450000,
     status: str = "AWAITING_SHIPMENT",
     cancelled_units: int = 0,
     update_time: int = PLACED + 300,
@@ -292,11 +307,11 @@ def tiktok_detail(
                     "buyer_email": "v***@scs.tiktokw.us",
                     "payment": {
                         "currency": "VND",
-                        "sub_total": str(450000 * units),
+                        "sub_total": str(price * units),
                         "shipping_fee": "30000",
                         "seller_discount": "0",
                         "platform_discount": "0",
-                        "total_amount": str(450000 * units + 30000),
+                        "total_amount": str(price * units + 30000),
                     },
                     "recipient_address": {
                         "name": "Lê Minh Tuấn",
@@ -317,8 +332,8 @@ def tiktok_detail(
                             "sku_id": "1729582718312380000",
                             "seller_sku": sku,
                             "product_name": "Mật ong bạc hà",
-                            "sale_price": "450000",
-                            "original_price": "450000",
+                            "sale_price": str(price),
+                            "original_price": str(price),
                             "display_status": "CANCELLED" if i < cancelled_units else status,
                         }
                         for i in range(units)
@@ -348,6 +363,7 @@ def tiki_order(
     *,
     sku: str = "TK-HONEY-500",
     qty: int = 2,
+    price: int = 450000,
     status: str = "queueing",
     updated_at: str = "2025-08-01 08:05:00",
 ) -> dict[str, Any]:
@@ -358,11 +374,11 @@ def tiki_order(
         "created_at": "2025-08-01 08:00:00",
         "updated_at": updated_at,
         "invoice": {
-            "items_total": 450000 * qty,
+            "items_total": price * qty,
             "shipping_amount_after_discount": 30000,
             "discount_amount": 0,
-            "grand_total": 450000 * qty + 30000,
-            "collectible_amount": 450000 * qty,  # the rest was paid beforehand (Tiki Xu)
+            "grand_total": price * qty + 30000,
+            "collectible_amount": price * qty,  # the rest was paid beforehand (Tiki Xu)
         },
         "payment": {"method": "cod"},
         "customer": {"full_name": "Phạm Quốc Bảo", "email": None},
@@ -386,7 +402,7 @@ def tiki_order(
                     "seller_product_code": sku,
                 },
                 "qty": qty,
-                "invoice": {"price": 450000, "row_total": 450000 * qty, "discount_amount": 0},
+                "invoice": {"price": price, "row_total": price * qty, "discount_amount": 0},
             }
         ],
     }

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.orders import handlers
-from services.orders.domain.signatures import sign_hmac_sha256_base64, sign_hmac_sha256_hex
 from services.orders.jobs import push_stock_once
 from services.orders.webhook_queue import Applied
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import ChannelListingRef, StockLevelChanged
+from tests.orders import platform_signing as signing
 from tests.orders import samples
 from tests.orders.integration.conftest import Orders, auth
 
@@ -200,12 +200,14 @@ def _shopify_payload() -> dict:
 
 def _sign(platform: str, body: bytes) -> dict[str, str]:
     if platform == "shopify":
-        return {"x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "fuzz")}
+        return {"x-shopify-hmac-sha256": signing.shopify_webhook_hmac("fuzz", body)}
     if platform == "woocommerce":
-        return {"x-wc-webhook-signature": sign_hmac_sha256_base64(body, "fuzz")}
+        return {"x-wc-webhook-signature": signing.woocommerce_webhook_signature("fuzz", body)}
     if platform == "shopee":
-        return {"authorization": sign_hmac_sha256_hex(b"https://cb|" + body, "fuzz")}
-    return {"authorization": sign_hmac_sha256_hex(b"112233" + body, "fuzz")}
+        return {"authorization": signing.shopee_push_authorization("fuzz", "https://cb", body)}
+    if platform == "lazada":
+        return {"authorization": signing.lazada_push_authorization("112233", "fuzz", body)}
+    return {"authorization": signing.tiktok_webhook_authorization("112233", "fuzz", body)}
 
 
 async def test_fuzzed_signed_webhooks_get_a_2xx_or_a_precise_4xx_never_a_500(orders: Orders):

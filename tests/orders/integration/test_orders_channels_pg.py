@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from services.orders.domain.model import order_id_for
-from services.orders.domain.signatures import sign_hmac_sha256_base64
 from services.orders.jobs import fetch_once, poll_tiki_once, sample_backlog_once
 from services.orders.webhook_queue import Applied
 from tests.orders import samples
 from tests.orders.integration.conftest import Orders
+from tests.orders.platform_signing import shopify_webhook_hmac
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +32,8 @@ def _thin_push(orders: Orders, platform: str, secret: str | None = None):
     if platform == "shopee":
         return samples.shopee_request(samples.shopee_push(), secret, CALLBACK)
     if platform == "lazada":
-        return samples.app_key_request(samples.lazada_push(), "112233", secret)
-    return samples.app_key_request(samples.tiktok_push(), "112233", secret)
+        return samples.lazada_request(samples.lazada_push(), "112233", secret)
+    return samples.tiktok_request(samples.tiktok_push(), "112233", secret)
 
 
 THIN = {
@@ -206,8 +206,8 @@ async def test_woocommerce_ping_gets_200_and_a_signed_order_is_created_once(orde
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert ping.status_code == 200 and ping.json()["outcome"] == "ping"
-    # WooCommerce signs with the HTML-entity-decoded secret.
-    body, headers = samples.woo_request(samples.woo_order(), "s3cr&t")
+    # WooCommerce signs with the secret it stores, HTML-entity decoded.
+    body, headers = samples.woo_request(samples.woo_order(), "s3cr&amp;t")
     first = await orders.push("/webhooks/woocommerce/shop.example.vn", body, headers)
     again = await orders.push("/webhooks/woocommerce/shop.example.vn", body, headers)
     assert (first.outcome, again.outcome) == ("created", "duplicate_delivery")
@@ -232,7 +232,7 @@ async def test_a_stale_shopify_update_never_wins_and_a_cancellation_releases_sto
         headers = {
             "x-shopify-topic": "orders/updated",
             "x-shopify-event-id": event_id,
-            "x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "sec"),
+            "x-shopify-hmac-sha256": shopify_webhook_hmac("sec", body),
         }
         return await orders.push("/webhooks/shopify/demo-shop", body, headers)
 

@@ -18,9 +18,14 @@ from services.orders.domain.channels.registry import (
     verify,
 )
 from services.orders.domain.errors import InvalidOrderPayload
-from services.orders.domain.signatures import sign_hmac_sha256_base64, sign_hmac_sha256_hex
 from services.orders.domain.status import OrderStatus
 from tests.orders import samples
+from tests.orders.platform_signing import (
+    lazada_push_authorization,
+    shopify_webhook_hmac,
+    tiktok_webhook_authorization,
+    woocommerce_webhook_signature,
+)
 
 NOW = datetime(2025, 8, 2, tzinfo=UTC)
 
@@ -101,12 +106,15 @@ def test_tiki_uses_the_sellers_sku_vietnam_time_and_the_collectible_amount():
     assert order.status is OrderStatus.CANCELLED
 
 
-@pytest.mark.parametrize("platform", ["lazada", "tiktok-shop"])
-def test_app_key_platforms_sign_app_key_plus_body_in_hex(platform: str):
+@pytest.mark.parametrize(
+    ("platform", "sign"),
+    [("lazada", lazada_push_authorization), ("tiktok-shop", tiktok_webhook_authorization)],
+)
+def test_app_key_platforms_sign_app_key_plus_body_in_hex(platform: str, sign):
     account = Account(platform, "a", ["new", "old"], {"app_key": "112233"})
     body = b'{"x":1}'
-    assert verify(account, body, {"authorization": sign_hmac_sha256_hex(b"112233" + body, "old")})
-    assert not verify(account, body, {"authorization": sign_hmac_sha256_hex(body, "old")})
+    assert verify(account, body, {"authorization": sign("112233", "old", body)})
+    assert not verify(account, body, {"authorization": sign("", "old", body)})
     assert not verify(account, body, {"authorization": "zz"})
 
 
@@ -164,8 +172,8 @@ def test_any_json_is_either_an_order_or_an_invalid_order_payload(platform, paylo
 def test_signatures_in_base64_are_rejected_when_forged():
     body = b"{}"
     account = Account("shopify", "s", ["one", "two"])
-    assert verify(account, body, {"x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "two")})
-    assert not verify(account, body, {"x-shopify-hmac-sha256": sign_hmac_sha256_base64(body, "x")})
+    assert verify(account, body, {"x-shopify-hmac-sha256": shopify_webhook_hmac("two", body)})
+    assert not verify(account, body, {"x-shopify-hmac-sha256": shopify_webhook_hmac("x", body)})
 
 
 def test_shopify_current_quantity_below_quantity_is_a_partial_cancellation():
@@ -185,6 +193,7 @@ def test_the_simulated_woocommerce_shop_sends_signed_php_json_our_parser_reads()
         order_number=12, sku="HG-HONEY-500", quantity=2, unit_price_vnd=450000
     )
     body, headers = woocommerce_webhook_request(payload, "secret")
+    assert headers["X-WC-Webhook-Signature"] == woocommerce_webhook_signature("secret", body)
     lower = {k.lower(): v for k, v in headers.items()}
     account = Account("woocommerce", "demo-woo.example.vn", ["secret"])
     assert verify(account, body, lower) and b"\\/" not in body or b"\\u" in body
