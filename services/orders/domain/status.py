@@ -132,17 +132,19 @@ def status_of(facts: OrderFacts, units: Sequence[FulfilmentUnit]) -> OrderStatus
     journeys = [shipped.get(u.producer_id, "reserved") for u in units] if facts.reserved else []
     journeys = [j for j in journeys if j != "cancelled"]
     left = [j for j in journeys if j in LEFT_PRODUCER]
+    back = bool(journeys) and all(j == "returned" for j in journeys)
     if facts.cancellation is not None:
         if not left:
             return _S.CANCELLED
-        return _S.RETURNED if all(j == "returned" for j in left) else _S.RETURNING
+        # Logistics turns every shipment of an order cancelled after pickup into a return.
+        return _S.RETURNED if back else _S.RETURNING
     if facts.intake_hold or facts.catalog_hold:
         return _S.ON_HOLD
     if facts.rejected:
         return _S.REJECTED
     if not facts.reserved:
         return _S.PENDING_STOCK
-    if journeys and all(j == "returned" for j in journeys):
+    if back:
         return _S.RETURNED
     if journeys and all(j in ("delivered", "returned") for j in journeys):
         return _S.DELIVERED

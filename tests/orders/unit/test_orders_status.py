@@ -135,7 +135,9 @@ def test_a_cancellation_is_a_return_once_a_unit_has_left_and_beats_a_rejection()
     assert status_of(facts, _units("P1")) is S.CANCELLED
     left = facts.model_copy(update={"shipments": _shipped(P1="picked_up")})
     assert status_of(left, _units("P1", "P2")) is S.RETURNING
-    back = facts.model_copy(update={"shipments": _shipped(P1="returned")})
+    half = facts.model_copy(update={"shipments": _shipped(P1="returned", P2="pickup_scheduled")})
+    assert status_of(half, _units("P1", "P2")) is S.RETURNING
+    back = facts.model_copy(update={"shipments": _shipped(P1="returned", P2="cancelled")})
     assert status_of(back, _units("P1", "P2")) is S.RETURNED
     rejected = OrderFacts(rejected="insufficient_stock", cancellation=cancelled)
     assert status_of(rejected, []) is S.CANCELLED
