@@ -18,7 +18,7 @@ from services.orders.adapters.intake import NewOrder, NewOrderWriter
 from services.orders.domain import lifecycle
 from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected, Result
 from services.orders.domain.model import CanonicalOrder
-from services.orders.domain.status import OrderStatus
+from services.orders.domain.status import OrderStatus, can_transition
 from services.orders.metrics import JOURNEY_SECONDS
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
@@ -158,6 +158,10 @@ async def _save(
         await db.update_order(conn, result.order, result.history, source, deadline)
     if result.history:
         log.info("order.changed", outcome=result.outcome, status=result.order.status)
+    if not can_transition(current.status, result.order.status):
+        # A fact arrived after one that happened later (a pickup before the reservation):
+        # the status follows the facts, which the in-order saga would not have moved this way.
+        log.info("order.late_fact", before=current.status, status=result.order.status)
     return Accepted(result.outcome, current.order_id, events_for(result), result.order.status)
 
 
@@ -238,23 +242,23 @@ async def _locked(conn: asyncpg.Connection, order_id: str):
     return locked
 
 
-_JOURNEY_STAGES = {
-    OrderStatus.CONFIRMED: "confirmed",
-    OrderStatus.PICKUP_SCHEDULED: "pickup_scheduled",
-}
-
-
 async def _observe_journey(conn: asyncpg.Connection, before: CanonicalOrder, result: Result):
-    """ovop_order_journey_seconds: the time since the order arrived (its row's creation), once,
-    when it moves into CONFIRMED or PICKUP_SCHEDULED (a redelivery changes no status)."""
-    stage = _JOURNEY_STAGES.get(result.order.status)
-    if stage is None or before.status is result.order.status:
+    """ovop_order_journey_seconds: the time since the order arrived (its row's creation), once
+    when it is confirmed and once when it moves into PICKUP_SCHEDULED (a redelivery changes
+    nothing); both at once when the pickup was scheduled before the reservation reached us."""
+    stages = ["confirmed"] if any(isinstance(e, Confirmed) for e in result.effects) else []
+    moved = before.status is not result.order.status
+    if moved and result.order.status is OrderStatus.PICKUP_SCHEDULED:
+        stages.append("pickup_scheduled")
+    if not stages:
         return
     seconds = await conn.fetchval(
         "SELECT extract(epoch FROM clock_timestamp() - created_at) FROM orders WHERE order_id = $1",
         result.order.order_id,
     )
-    if seconds is not None:
+    if seconds is None:
+        return
+    for stage in stages:
         JOURNEY_SECONDS.labels(stage).observe(max(0.0, float(seconds)))
 
 

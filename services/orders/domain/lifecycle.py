@@ -1,13 +1,24 @@
-"""The order's lifecycle: what a channel update, a reservation outcome, a shipment event or an
-operator's action does to an order. Pure: each function takes the current order and returns the
-new one, the effects to publish and the history to record; handlers do the I/O.
+"""The order's lifecycle. Pure: each function records one fact about the order (a channel view,
+the catalog's answer, a shipment's move, an operator's action, the saga's timeout), then
+`_settle` recomputes what follows from the facts: the status (`status_of`), the units' shipment
+view, the effects to publish and the history to record. Handlers do the I/O.
 
-Rules:
+Events arrive in any order and any number of times, so the facts decide, never their arrival:
+- the status is a function of the facts alone; a duplicate records nothing new;
+- an effect is published when the fact calling for it is first recorded: OrderPlaced when the
+  order is placed or leaves its hold, OrderConfirmed or OrderRejected for the catalog's answer
+  while the order waits for it, OrderCancelled for a new cancellation of a live order, and for
+  a reservation arriving once the order no longer wants it (so that the catalog releases it);
 - a channel update older than (or as old as) the one applied never wins: the platform's own
-  `updated_at` orders them, not their arrival;
-- a cancellation is never undone by a later update (cancelled quantities only grow);
-- cancelling after pickup turns into a return (RETURNING, `after_pickup`);
+  `updated_at` orders them; cancelled quantities only grow and a cancellation is final;
+- a unit's shipment events are ordered by the carrier's `occurred_at` (ties by
+  status.UNIT_STATUSES); a scheduled pickup, timed by our clock rather than the carrier's, never
+  overrides what the carrier reported; a unit's events wait for the reservation that creates it;
+- a cancellation once a unit has left with the courier becomes a return (RETURNING);
 - an order that cannot be fulfilled as it stands waits ON_HOLD with its reason, never dropped.
+
+When facts compete: a cancellation beats a hold or a rejection (nothing was reserved for those,
+so it publishes nothing), a hold beats the catalog's answer, a rejection beats a reservation.
 """
 
 from __future__ import annotations
@@ -18,21 +29,23 @@ from datetime import datetime
 
 from services.orders.domain import addresses
 from services.orders.domain.model import (
+    Cancellation,
     CanonicalOrder,
     FulfilmentUnit,
+    OrderFacts,
     OrderLine,
+    ShipmentFact,
     UnitLine,
 )
 from services.orders.domain.money import amount_problems
-from services.orders.domain.status import (
-    AFTER_PICKUP,
-    TERMINAL_STATUSES,
-    OrderStatus,
-    can_transition,
-)
+from services.orders.domain.status import AFTER_PICKUP, OrderStatus, shipment_order, status_of
 
 S = OrderStatus
-_BEFORE_PICKUP = frozenset({S.PENDING_STOCK, S.CONFIRMED, S.PICKUP_SCHEDULED})
+# Statuses in which a cancellation has something to stop (stock held, a parcel planned or sent).
+_CANCELLABLE = frozenset({S.PENDING_STOCK, S.CONFIRMED, S.PICKUP_SCHEDULED, *AFTER_PICKUP})
+_RESERVED_STATUSES = frozenset(
+    {S.CONFIRMED, S.PICKUP_SCHEDULED, S.SHIPPED, S.DELIVERED, S.RETURNING, S.RETURNED}
+)
 
 
 @dataclass(frozen=True)
@@ -84,26 +97,142 @@ def intake_problems(order: CanonicalOrder) -> list[str]:
     return problems + addresses.problems(order.shipping_address) + amount_problems(order)
 
 
-def _with(order: CanonicalOrder, **update: object) -> CanonicalOrder:
-    return order.model_copy(update=update)
+# --- the facts, and what follows from them -------------------------------------------------
+
+
+def facts_of(order: CanonicalOrder) -> OrderFacts:
+    """The order's facts; an order stored before it kept them gets them from its status."""
+    if order.facts is not None:
+        return order.facts
+    status, reason = order.status, order.hold_reason or order.status.value
+    intake = bool(intake_problems(order))
+    return OrderFacts(
+        intake_hold=reason if status is S.ON_HOLD and intake else None,
+        catalog_hold=reason if status is S.ON_HOLD and not intake else None,
+        reserved=status in _RESERVED_STATUSES
+        or (status is S.CANCELLED and bool(order.fulfilment_units)),
+        rejected="rejected by the catalog" if status is S.REJECTED else None,
+        cancellation=Cancellation(by="unknown", reason="read from the stored status")
+        if status in (S.CANCELLED, S.RETURNING)
+        else None,
+        shipments=[
+            ShipmentFact(
+                producer_id=u.producer_id,
+                shipment_id=u.shipment_id,
+                status=u.status,
+                occurred_at=u.updated_at or order.updated_at,
+            )
+            for u in order.fulfilment_units
+            if u.shipment_id is not None and u.status != "reserved"
+        ],
+    )
+
+
+def _unit_view(unit: FulfilmentUnit, fact: ShipmentFact | None) -> FulfilmentUnit:
+    if fact is None:
+        return unit.model_copy(
+            update={"status": "reserved", "shipment_id": None, "updated_at": None}
+        )
+    return unit.model_copy(
+        update={
+            "status": fact.status,
+            "shipment_id": fact.shipment_id,
+            "updated_at": fact.occurred_at,
+        }
+    )
+
+
+def _derive(order: CanonicalOrder, facts: OrderFacts) -> CanonicalOrder:
+    """The order with `facts` and everything computed from them."""
+    status = status_of(facts, order.fulfilment_units)
+    holds = [h for h in (facts.intake_hold, facts.catalog_hold) if h]
+    shipped = {f.producer_id: f for f in facts.shipments}
+    return order.model_copy(
+        update={
+            "facts": facts,
+            "status": status,
+            "hold_reason": "; ".join(holds) if status is S.ON_HOLD else None,
+            "fulfilment_units": [
+                _unit_view(u, shipped.get(u.producer_id)) for u in order.fulfilment_units
+            ],
+        }
+    )
+
+
+def _effects(before: CanonicalOrder, after: CanonicalOrder, lines_reason: str) -> list[Effect]:
+    """What the facts newly recorded in `after` call for, given where `before` stood."""
+    was, now = before.status, after.status
+    old, new = facts_of(before), facts_of(after)
+    effects: list[Effect] = []
+    if was is S.ON_HOLD and now is S.PENDING_STOCK:
+        effects.append(Placed())
+    if new.reserved and not old.reserved:
+        if was is S.PENDING_STOCK:
+            effects.append(Confirmed())
+        else:  # the reservation came after we gave up on it: give it back
+            effects.append(Cancelled(f"reservation arrived while {was}: released"))
+    if new.rejected and not old.rejected and was is S.PENDING_STOCK:
+        effects.append(Rejected(new.rejected))
+    if new.cancellation is not None:
+        if old.cancellation is None and was in _CANCELLABLE:
+            returning = now in (S.RETURNING, S.RETURNED)
+            effects.append(Cancelled(new.cancellation.reason, after_pickup=returning))
+    elif was in _CANCELLABLE:
+        deltas = _newly_cancelled(before.lines, after.lines)
+        if deltas:
+            effects.append(
+                Cancelled(lines_reason, tuple(sorted(deltas.items())), now in AFTER_PICKUP)
+            )
+    return effects
+
+
+def _settle(
+    current: CanonicalOrder,
+    order: CanonicalOrder,
+    facts: OrderFacts,
+    outcome: str,
+    note: str | None,
+    lines_reason: str = "",
+) -> Result:
+    """Recompute `order` from `facts`; unchanged when nothing new was learned. The history
+    records each new fact (or cancelled line) with the status it led to; a view that only
+    changes the order's content records none."""
+    before = _derive(current, facts_of(current))
+    after = _derive(order, facts)
+    if after == before:
+        return Result(current, "unchanged")
+    learned = (
+        after.facts != before.facts
+        or after.status is not before.status
+        or bool(_newly_cancelled(before.lines, after.lines))
+    )
+    history = [(after.status, note)] if learned else []
+    return Result(after, outcome, _effects(before, after, lines_reason), history)
+
+
+def _with_lines(facts: OrderFacts, lines: Sequence[OrderLine], cancel: Cancellation) -> OrderFacts:
+    """Cancelling every remaining unit cancels the order."""
+    if facts.cancellation is None and not any(line.active_quantity > 0 for line in lines):
+        return facts.model_copy(update={"cancellation": cancel})
+    return facts
+
+
+# --- what happens to an order ------------------------------------------------------------
 
 
 def new_order(incoming: CanonicalOrder) -> Result:
     """The first time we hear of an order."""
-    if incoming.status in (S.CANCELLED, S.RETURNING) or not _active_lines(incoming):
-        order = _with(incoming, status=S.CANCELLED)
-        return Result(order, "created", [], [(S.CANCELLED, "cancelled on the channel")])
     problems = intake_problems(incoming)
-    if problems:
-        reason = "; ".join(problems)
-        order = _with(incoming, status=S.ON_HOLD, hold_reason=reason)
-        return Result(order, "created", [], [(S.ON_HOLD, reason)])
-    order = _with(incoming, status=S.PENDING_STOCK, hold_reason=None)
-    return Result(order, "created", [Placed()], [(S.PENDING_STOCK, None)])
-
-
-def _active_lines(order: CanonicalOrder) -> list[OrderLine]:
-    return [line for line in order.lines if line.active_quantity > 0]
+    cancel = Cancellation(by="channel", reason="cancelled on the channel")
+    facts = OrderFacts(
+        intake_hold="; ".join(problems) or None,
+        cancellation=cancel if incoming.status in (S.CANCELLED, S.RETURNING) else None,
+    )
+    facts = _with_lines(facts, incoming.lines, cancel)
+    order = _derive(incoming.model_copy(update={"fulfilment_units": []}), facts)
+    note = {S.CANCELLED: cancel.reason, S.ON_HOLD: order.hold_reason}.get(order.status)
+    effects: list[Effect] = [Placed()] if order.status is S.PENDING_STOCK else []
+    return Result(order, "created", effects, [(order.status, note)])
 
 
 def _merge_lines(current: Sequence[OrderLine], incoming: Sequence[OrderLine]) -> list[OrderLine]:
@@ -132,25 +261,41 @@ def apply_channel_update(current: CanonicalOrder, incoming: CanonicalOrder) -> R
         current.channel_status
     ):
         return Result(current, "unchanged")
-    merged = _with(
-        incoming,
-        status=current.status,
-        hold_reason=current.hold_reason,
-        fulfilment_units=current.fulfilment_units,
-        lines=_merge_lines(current.lines, incoming.lines),
+    facts = facts_of(current)
+    merged = incoming.model_copy(
+        update={
+            "fulfilment_units": current.fulfilment_units,
+            "lines": _merge_lines(current.lines, incoming.lines),
+        }
     )
-    if current.status in TERMINAL_STATUSES:
-        return Result(merged, "updated")
     why = f"{incoming.channel} status {incoming.channel_status}"
-    if incoming.status in (S.CANCELLED, S.RETURNING) or not _active_lines(merged):
-        return _cancel_whole(merged, current.status, f"cancelled on the channel ({why})")
-    deltas = _newly_cancelled(current.lines, merged.lines)
-    if deltas:
-        return _cancel_lines(merged, deltas, f"lines cancelled on the channel ({why})")
-    if current.status is S.ON_HOLD and (current.hold_reason or "").startswith("address"):
-        if not intake_problems(merged):
-            return _release(merged, "address fixed on the channel")
-    return Result(merged, "updated")
+    cancel = Cancellation(by="channel", reason=f"cancelled on the channel ({why})")
+    if incoming.status in (S.CANCELLED, S.RETURNING) and facts.cancellation is None:
+        facts = facts.model_copy(update={"cancellation": cancel})
+    facts = _with_lines(facts, merged.lines, cancel)
+    if facts.intake_hold:  # a live order is never put on hold by its channel
+        facts = facts.model_copy(update={"intake_hold": "; ".join(intake_problems(merged)) or None})
+    result = _settle(
+        current, merged, facts, "updated", None, f"lines cancelled on the channel ({why})"
+    )
+    return _named(result, current, note_if_released="fixed on the channel")
+
+
+def _named(result: Result, current: CanonicalOrder, note_if_released: str) -> Result:
+    """The outcome and history note of a channel update or an operator's cancellation."""
+    if not result.history:
+        return result
+    outcome, note = result.outcome, result.history[0][1]
+    cancelled = facts_of(result.order).cancellation
+    lines = [e for e in result.effects if isinstance(e, Cancelled) and e.lines]
+    if cancelled is not None and facts_of(current).cancellation is None:
+        outcome = "returning" if result.order.status is S.RETURNING else "cancelled"
+        note = cancelled.reason
+    elif lines:
+        outcome, note = "lines_cancelled", lines[0].reason
+    elif any(isinstance(e, Placed) for e in result.effects):
+        outcome, note = "released", note_if_released
+    return Result(result.order, outcome, result.effects, [(result.order.status, note)])
 
 
 def _newly_cancelled(before: Iterable[OrderLine], after: Iterable[OrderLine]) -> dict[str, int]:
@@ -164,62 +309,27 @@ def _newly_cancelled(before: Iterable[OrderLine], after: Iterable[OrderLine]) ->
     return deltas
 
 
-def _cancel_whole(order: CanonicalOrder, status: OrderStatus, reason: str) -> Result:
-    if status is S.ON_HOLD:  # nothing was reserved
-        return Result(_with(order, status=S.CANCELLED), "cancelled", [], [(S.CANCELLED, reason)])
-    if status in _BEFORE_PICKUP:
-        return Result(
-            _with(order, status=S.CANCELLED),
-            "cancelled",
-            [Cancelled(reason)],
-            [(S.CANCELLED, reason)],
-        )
-    if status in AFTER_PICKUP:
-        return Result(
-            _with(order, status=S.RETURNING),
-            "returning",
-            [Cancelled(reason, after_pickup=True)],
-            [(S.RETURNING, reason)],
-        )
-    return Result(order, "updated")
-
-
-def _cancel_lines(order: CanonicalOrder, deltas: Mapping[str, int], reason: str) -> Result:
-    if order.status is S.ON_HOLD:
-        return Result(order, "updated", [], [(order.status, reason)])
-    effect = Cancelled(
-        reason, tuple(sorted(deltas.items())), after_pickup=order.status in AFTER_PICKUP
-    )
-    return Result(order, "lines_cancelled", [effect], [(order.status, reason)])
-
-
 def cancel(current: CanonicalOrder, reason: str, lines: Mapping[str, int] | None = None) -> Result:
     """The operator cancels the order, or `lines` (our SKU or the channel SKU -> units)."""
-    if current.status in TERMINAL_STATUSES or current.status is S.RETURNING:
-        return Result(current, "unchanged")
+    facts = facts_of(current)
+    whole = Cancellation(by="operator", reason=reason)
+    new_lines = list(current.lines)
     if not lines:
-        return _cancel_whole(current, current.status, reason)
-    new_lines: list[OrderLine] = []
-    deltas: dict[str, int] = {}
-    for line in current.lines:
-        wanted = lines.get(line.sku or "", 0) or lines.get(line.channel_sku or "", 0)
-        take = min(wanted, line.active_quantity)
-        if take > 0:
-            line = line.model_copy(update={"cancelled_quantity": line.cancelled_quantity + take})
-            sku = line.sku or line.channel_sku or line.name
-            deltas[sku] = deltas.get(sku, 0) + take
-        new_lines.append(line)
-    updated = _with(current, lines=new_lines)
-    if not deltas:
-        return Result(current, "unchanged")
-    if not _active_lines(updated):
-        return _cancel_whole(updated, current.status, reason)
-    return _cancel_lines(updated, deltas, reason)
-
-
-def _release(order: CanonicalOrder, reason: str) -> Result:
-    released = _with(order, status=S.PENDING_STOCK, hold_reason=None)
-    return Result(released, "released", [Placed()], [(S.PENDING_STOCK, reason)])
+        if facts.cancellation is None:
+            facts = facts.model_copy(update={"cancellation": whole})
+    else:
+        new_lines = []
+        for line in current.lines:
+            wanted = lines.get(line.sku or "", 0) or lines.get(line.channel_sku or "", 0)
+            take = min(wanted, line.active_quantity)
+            if take > 0:
+                line = line.model_copy(
+                    update={"cancelled_quantity": line.cancelled_quantity + take}
+                )
+            new_lines.append(line)
+        facts = _with_lines(facts, new_lines, whole)
+    order = current.model_copy(update={"lines": new_lines})
+    return _named(_settle(current, order, facts, "updated", reason, reason), current, reason)
 
 
 def resolve(
@@ -240,82 +350,61 @@ def resolve(
         else line
         for line in current.lines
     ]
-    order = _with(current, lines=lines)
+    order = current.model_copy(update={"lines": lines})
     if address:
-        order = _with(
-            order, shipping_address=addresses.corrected(current.shipping_address, address)
+        order = order.model_copy(
+            update={"shipping_address": addresses.corrected(current.shipping_address, address)}
         )
-    problems = [
-        p
-        for p in intake_problems(order)
-        if not (p.startswith("unmapped_sku") and all(ln.sku for ln in order.lines))
-    ]
-    if problems:
-        reason = "; ".join(problems)
-        return Result(_with(order, hold_reason=reason), "still_on_hold", [], [(S.ON_HOLD, reason)])
-    return _release(order, "resolved by the operator")
+    # The catalog is asked again, so its earlier answer about unknown SKUs no longer stands.
+    facts = facts_of(current).model_copy(
+        update={"catalog_hold": None, "intake_hold": "; ".join(intake_problems(order)) or None}
+    )
+    after = _derive(order, facts)
+    if after.status is S.ON_HOLD:
+        return Result(after, "still_on_hold", [], [(S.ON_HOLD, after.hold_reason)])
+    return _settle(current, order, facts, "released", "resolved by the operator")
 
 
 def on_reserved(current: CanonicalOrder, units: Sequence[FulfilmentUnit]) -> Result:
-    """The catalog reserved stock, grouped per producer: one fulfilment unit each."""
-    if current.status is S.PENDING_STOCK:
-        order = _with(current, status=S.CONFIRMED, fulfilment_units=list(units))
-        producers = ", ".join(u.producer_id for u in units)
-        return Result(order, "confirmed", [Confirmed()], [(S.CONFIRMED, f"units: {producers}")])
-    if current.status in (S.CANCELLED, S.ON_HOLD, S.REJECTED):
-        # Compensation: the reservation came after we gave up on it (timeout, cancellation).
-        reason = f"reservation arrived while {current.status}: released"
-        return Result(current, "compensated", [Cancelled(reason)], [(current.status, reason)])
-    return Result(current, "unchanged")
+    """The catalog reserved stock, grouped per producer: one fulfilment unit each. Shipment facts
+    that came first (logistics hears of the reservation before we do) join their unit."""
+    facts = facts_of(current)
+    if facts.reserved:
+        return Result(current, "unchanged")
+    order = current.model_copy(
+        update={"fulfilment_units": sorted(units, key=lambda u: u.producer_id)}
+    )
+    result = _settle(current, order, facts.model_copy(update={"reserved": True}), "confirmed", "")
+    if any(isinstance(e, Cancelled) for e in result.effects):
+        note = f"reservation arrived while {current.status}: released"
+        return Result(result.order, "compensated", result.effects, [(result.order.status, note)])
+    note = "units: " + ", ".join(u.producer_id for u in units)
+    return Result(result.order, "confirmed", result.effects, [(result.order.status, note)])
 
 
 def on_rejected(current: CanonicalOrder, reason: str, unknown_skus: Sequence[str]) -> Result:
     """The catalog could not reserve: an unknown SKU waits for the operator, else rejected."""
-    if current.status is not S.PENDING_STOCK:
-        return Result(current, "unchanged")
+    facts = facts_of(current)
     if unknown_skus:
         why = f"unmapped_sku: {', '.join(unknown_skus)}"
-        return Result(
-            _with(current, status=S.ON_HOLD, hold_reason=why), "on_hold", [], [(S.ON_HOLD, why)]
+        return _settle(
+            current, current, facts.model_copy(update={"catalog_hold": why}), "on_hold", why
         )
-    return Result(
-        _with(current, status=S.REJECTED), "rejected", [Rejected(reason)], [(S.REJECTED, reason)]
+    return _settle(
+        current, current, facts.model_copy(update={"rejected": reason}), "rejected", reason
     )
 
 
 def on_reservation_timeout(current: CanonicalOrder, waited: str) -> Result:
-    """No answer from the catalog in time: give up and release whatever it may hold."""
+    """No answer from the catalog in time: give up and release whatever it may hold. Only an
+    order still waiting times out; an answer recorded since keeps it."""
     if current.status is not S.PENDING_STOCK:
         return Result(current, "unchanged")
     reason = f"reservation_timeout: no answer from the catalog after {waited}"
-    return Result(
-        _with(current, status=S.CANCELLED),
-        "cancelled",
-        [Cancelled(reason)],
-        [(S.CANCELLED, reason)],
+    facts = facts_of(current).model_copy(
+        update={"cancellation": Cancellation(by="timeout", reason=reason)}
     )
-
-
-def _unit_for(order: CanonicalOrder, producer_id: str) -> FulfilmentUnit:
-    for unit in order.fulfilment_units:
-        if unit.producer_id == producer_id:
-            return unit
-    return FulfilmentUnit(producer_id=producer_id, lines=[])
-
-
-def _replace_unit(order: CanonicalOrder, unit: FulfilmentUnit) -> list[FulfilmentUnit]:
-    others = [u for u in order.fulfilment_units if u.producer_id != unit.producer_id]
-    return sorted([*others, unit], key=lambda u: u.producer_id)
-
-
-# Shipment status -> the order status it leads to once every unit has reached it.
-_SHIPMENT_TARGETS: Mapping[str, tuple[OrderStatus, ...]] = {
-    "pickup_scheduled": (S.PICKUP_SCHEDULED,),
-    "picked_up": (S.SHIPPED,),
-    "delivered": (S.DELIVERED,),
-    "returned": (S.RETURNING, S.RETURNED),
-}
-_ALL_UNITS = frozenset({"delivered", "returned"})  # the order follows once all units got there
+    return _settle(current, current, facts, "cancelled", reason)
 
 
 def on_shipment(
@@ -327,29 +416,20 @@ def on_shipment(
     source: str,
 ) -> Result:
     """A fulfilment unit's shipment moved (PickupScheduled or a logistics.shipment.v1 event)."""
-    unit = _unit_for(current, producer_id)
-    if unit.updated_at is not None and occurred_at < unit.updated_at:
-        return Result(current, "stale")
-    if unit.status == status and unit.shipment_id == shipment_id:
-        return Result(current, "unchanged")
-    unit = unit.model_copy(
-        update={"status": status, "shipment_id": shipment_id, "updated_at": occurred_at}
+    facts = facts_of(current)
+    fact = ShipmentFact(
+        producer_id=producer_id, shipment_id=shipment_id, status=status, occurred_at=occurred_at
     )
-    order = _with(current, fulfilment_units=_replace_unit(current, unit))
+    others = [f for f in facts.shipments if f.producer_id != producer_id]
+    known = next((f for f in facts.shipments if f.producer_id == producer_id), None)
+    if known is not None and shipment_order(fact) <= shipment_order(known):
+        return Result(current, "unchanged" if fact == known else "stale")
+    shipments = sorted([*others, fact], key=lambda f: f.producer_id)
     note = f"shipment {shipment_id} ({producer_id}): {status} via {source}"
-    targets = _SHIPMENT_TARGETS.get(status, ())
-    live = [u for u in order.fulfilment_units if u.status != "cancelled"]
-    if status in _ALL_UNITS and any(u.status != status for u in live):
-        targets = ()
-    history: list[tuple[OrderStatus, str | None]] = []
-    moved = order
-    for target in targets:
-        if moved.status != target and can_transition(moved.status, target):
-            moved = _with(moved, status=target)
-            history.append((target, note))
-    if not history:
-        history.append((moved.status, note))
-    return Result(moved, "shipment_" + status, [], history)
+    if not facts.reserved or all(u.producer_id != producer_id for u in current.fulfilment_units):
+        note += ", kept until its unit is reserved"
+    facts = facts.model_copy(update={"shipments": shipments})
+    return _settle(current, current, facts, "shipment_" + status, note)
 
 
 def units_from_allocations(

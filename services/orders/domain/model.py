@@ -20,10 +20,13 @@ __all__ = [
     "AdminCodes",
     "Buyer",
     "CanonicalOrder",
+    "Cancellation",
     "FulfilmentUnit",
+    "OrderFacts",
     "OrderLine",
     "Payment",
     "ReceivedLocality",
+    "ShipmentFact",
     "map_skus",
     "order_id_for",
     "to_minor_units",
@@ -149,13 +152,43 @@ class UnitLine(_Model):
 
 
 class FulfilmentUnit(_Model):
-    """What one producer prepares for the order: one shipment, tracked on its own."""
+    """What one producer prepares for the order: one shipment, tracked on its own. The catalog's
+    reservation gives `producer_id` and `lines`; the rest shows the unit's shipment fact."""
 
     producer_id: str
     lines: list[UnitLine]
     shipment_id: str | None = None
     status: str = "reserved"  # reserved, pickup_scheduled, then the shipment's status names
     updated_at: UtcDatetime | None = None  # the carrier's time of the last status applied
+
+
+class ShipmentFact(_Model):
+    """The latest shipment status heard of for one producer's unit. Kept even when it arrives
+    before the reservation that creates the unit: logistics hears of the reservation first."""
+
+    producer_id: str
+    shipment_id: str
+    status: str  # one of status.UNIT_STATUSES
+    occurred_at: UtcDatetime  # the carrier's time (our own for a scheduled pickup)
+
+
+class Cancellation(_Model):
+    """The whole order was cancelled (a line cancellation lives in `OrderLine`)."""
+
+    by: str  # channel, operator, timeout; unknown when read from an order's stored status
+    reason: str
+
+
+class OrderFacts(_Model):
+    """What the lifecycle has learned about an order, whatever the order it learned it in; the
+    status is computed from these alone (status.status_of)."""
+
+    intake_hold: str | None = None  # why the order could not go to the catalog as it arrived
+    catalog_hold: str | None = None  # the catalog did not know a SKU: the operator must map it
+    reserved: bool = False  # the catalog reserved stock (the units are `fulfilment_units`)
+    rejected: str | None = None  # the catalog could not reserve, and why
+    cancellation: Cancellation | None = None
+    shipments: list[ShipmentFact] = Field(default_factory=list)  # one per producer
 
 
 class CanonicalOrder(_Model):
@@ -189,6 +222,8 @@ class CanonicalOrder(_Model):
     shipping_address: Address | None = None  # None for orders that ship nothing (e.g. pickup)
     hold_reason: str | None = None  # why the order is ON_HOLD, for the operator
     fulfilment_units: list[FulfilmentUnit] = Field(default_factory=list)  # one per producer
+    # None on an order stored before it kept its facts: the lifecycle reads them from `status`.
+    facts: OrderFacts | None = None
 
     @model_validator(mode="after")
     def _check_invariants(self) -> Self:

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from services.orders.domain import lifecycle
 from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected
+from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus as S
+from services.orders.domain.status import status_of
 from tests.orders import samples
 
 T0 = datetime(2025, 8, 1, 1, 0, tzinfo=UTC)
@@ -60,7 +62,10 @@ def test_a_cancellation_is_never_undone_by_a_later_update():
 
 
 def test_cancellation_after_pickup_is_a_return():
-    shipped = placed().model_copy(update={"status": S.SHIPPED})
+    units = lifecycle.units_from_allocations([("P1", [("LZ-HONEY-500", "honey", 3)])])
+    reserved = lifecycle.on_reserved(placed(), units).order
+    shipped = lifecycle.on_shipment(reserved, "P1", "S1", "picked_up", T0, "x").order
+    assert shipped.status is S.SHIPPED
     result = lifecycle.cancel(shipped, "buyer changed mind")
     assert result.order.status is S.RETURNING
     assert result.effects == [Cancelled("buyer changed mind", after_pickup=True)]
@@ -99,11 +104,82 @@ def test_shipment_events_move_units_and_the_order_follows_the_slowest():
 
 
 def test_resolve_maps_skus_fixes_the_address_and_releases_the_hold():
-    order = placed().model_copy(
-        update={"status": S.ON_HOLD, "hold_reason": "unmapped_sku: X", "shipping_address": None}
-    )
+    order = lifecycle.new_order(
+        lazada(["pending"] * 3).model_copy(update={"shipping_address": None})
+    ).order
+    assert order.status is S.ON_HOLD
     still = lifecycle.resolve(order, {"LZ-HONEY-500": "HG-HONEY-500"})
     assert still.order.status is S.ON_HOLD and "address_unusable" in still.order.hold_reason
     done = lifecycle.resolve(still.order, {}, {"line1": "Thôn 3", "province": "Hà Giang"})
     assert done.order.status is S.PENDING_STOCK and done.effects == [Placed()]
     assert done.order.lines[0].sku == "HG-HONEY-500"
+
+
+def test_a_pickup_scheduled_before_the_reservation_waits_for_its_unit_and_confirms_once():
+    early = lifecycle.on_shipment(placed(), "P1", "S1", "pickup_scheduled", T0, "logistics")
+    assert early.order.status is S.PENDING_STOCK and early.effects == []
+    assert early.history == [
+        (
+            S.PENDING_STOCK,
+            "shipment S1 (P1): pickup_scheduled via logistics, kept until its unit is reserved",
+        )
+    ]
+    units = lifecycle.units_from_allocations([("P1", [("A", "a", 1)])])
+    reserved = lifecycle.on_reserved(early.order, units)
+    assert reserved.order.status is S.PICKUP_SCHEDULED and reserved.effects == [Confirmed()]
+    assert [(u.status, u.shipment_id) for u in reserved.order.fulfilment_units] == [
+        ("pickup_scheduled", "S1")
+    ]
+    assert lifecycle.on_reserved(reserved.order, units).outcome == "unchanged"
+
+
+def test_a_units_events_are_ordered_by_the_carriers_time_then_by_the_journey():
+    units = lifecycle.units_from_allocations([("P1", [])])
+    order = lifecycle.on_reserved(placed(), units).order
+    # Our clock scheduled the pickup after the carrier's clock says it was picked up.
+    picked = lifecycle.on_shipment(order, "P1", "S1", "picked_up", T0, "ghn").order
+    late = lifecycle.on_shipment(picked, "P1", "S1", "pickup_scheduled", T0 + timedelta(1), "x")
+    assert late.outcome == "stale" and picked.status is S.SHIPPED
+    # Same time: delivered wins whichever arrives first.
+    at = T0 + timedelta(hours=5)
+    one = lifecycle.on_shipment(picked, "P1", "S1", "delivered", at, "ghn").order
+    one = lifecycle.on_shipment(one, "P1", "S1", "in_transit", at, "ghn").order
+    other = lifecycle.on_shipment(picked, "P1", "S1", "in_transit", at, "ghn").order
+    other = lifecycle.on_shipment(other, "P1", "S1", "delivered", at, "ghn").order
+    assert one == other and one.status is S.DELIVERED
+
+
+def test_a_pickup_heard_of_after_the_cancellation_makes_it_a_return():
+    units = lifecycle.units_from_allocations([("P1", [])])
+    order = lifecycle.on_reserved(placed(), units).order
+    cancelled = lifecycle.cancel(order, "buyer")
+    assert cancelled.order.status is S.CANCELLED
+    assert cancelled.effects == [Cancelled("buyer")]
+    picked = lifecycle.on_shipment(cancelled.order, "P1", "S1", "picked_up", T0, "ghn")
+    assert picked.order.status is S.RETURNING and picked.effects == []
+
+
+def test_a_cancellation_wins_over_a_rejection_whichever_arrives_first():
+    rejected_first = lifecycle.on_rejected(placed(), "insufficient_stock: A", []).order
+    cancelled_after = lifecycle.cancel(rejected_first, "buyer")
+    assert cancelled_after.effects == []  # nothing was reserved
+    cancelled_first = lifecycle.cancel(placed(), "buyer").order
+    rejected_after = lifecycle.on_rejected(cancelled_first, "insufficient_stock: A", [])
+    assert rejected_after.effects == []
+    assert cancelled_after.order.status is rejected_after.order.status is S.CANCELLED
+
+
+def test_an_order_stored_before_it_kept_facts_keeps_its_status_and_its_units_moves():
+    units = lifecycle.units_from_allocations([("P1", []), ("P2", [])])
+    order = lifecycle.on_reserved(placed(), units).order
+    order = lifecycle.on_shipment(order, "P1", "S1", "picked_up", T0, "ghn").order
+    stored = order.model_dump(mode="json")
+    del stored["facts"]
+    old = CanonicalOrder.model_validate(stored)
+    assert old.facts is None
+    assert status_of(lifecycle.facts_of(old), old.fulfilment_units) is S.SHIPPED
+    assert lifecycle.on_reserved(old, units).outcome == "unchanged"
+    delivered = lifecycle.on_shipment(old, "P1", "S1", "delivered", T0 + timedelta(1), "ghn")
+    assert delivered.order.status is S.SHIPPED
+    both = lifecycle.on_shipment(delivered.order, "P2", "S2", "delivered", T0 + timedelta(1), "x")
+    assert both.order.status is S.DELIVERED

@@ -1,11 +1,15 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from services.orders.domain.errors import OrderError
+from services.orders.domain.model import Cancellation, FulfilmentUnit, OrderFacts, ShipmentFact
 from services.orders.domain.status import (
     TERMINAL_STATUSES,
     InvalidTransition,
     OrderStatus,
     can_transition,
+    status_of,
     transition,
 )
 
@@ -87,3 +91,54 @@ def test_a_terminal_status_has_no_way_out(terminal: OrderStatus) -> None:
 def test_status_serialises_as_its_name() -> None:
     assert str(S.PENDING_STOCK) == "PENDING_STOCK"
     assert OrderStatus("PICKUP_SCHEDULED") is S.PICKUP_SCHEDULED
+
+
+AT = datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def _units(*producers: str) -> list[FulfilmentUnit]:
+    return [FulfilmentUnit(producer_id=p, lines=[]) for p in producers]
+
+
+def _shipped(**statuses: str) -> list[ShipmentFact]:
+    return [
+        ShipmentFact(producer_id=p, shipment_id=f"S-{p}", status=s, occurred_at=AT)
+        for p, s in statuses.items()
+    ]
+
+
+def test_a_units_shipment_facts_count_only_once_the_reservation_is_known() -> None:
+    early = OrderFacts(shipments=_shipped(P1="pickup_scheduled"))
+    assert status_of(early, []) is S.PENDING_STOCK
+    reserved = early.model_copy(update={"reserved": True})
+    assert status_of(reserved, _units("P1")) is S.PICKUP_SCHEDULED
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ({"P1": "picked_up"}, S.SHIPPED),
+        ({"P1": "delivered"}, S.SHIPPED),
+        ({"P1": "delivered", "P2": "delivered"}, S.DELIVERED),
+        ({"P1": "returned", "P2": "returned"}, S.RETURNED),
+        ({"P1": "delivered", "P2": "cancelled"}, S.DELIVERED),
+    ],
+)
+def test_the_order_follows_its_units(statuses: dict[str, str], expected: OrderStatus) -> None:
+    facts = OrderFacts(reserved=True, shipments=_shipped(**statuses))
+    assert status_of(facts, _units("P1", "P2")) is expected
+
+
+def test_a_cancellation_is_a_return_once_a_unit_has_left_and_beats_a_rejection() -> None:
+    cancelled = Cancellation(by="operator", reason="buyer")
+    facts = OrderFacts(reserved=True, cancellation=cancelled)
+    assert status_of(facts, _units("P1")) is S.CANCELLED
+    left = facts.model_copy(update={"shipments": _shipped(P1="picked_up")})
+    assert status_of(left, _units("P1", "P2")) is S.RETURNING
+    half = facts.model_copy(update={"shipments": _shipped(P1="returned", P2="pickup_scheduled")})
+    assert status_of(half, _units("P1", "P2")) is S.RETURNING
+    back = facts.model_copy(update={"shipments": _shipped(P1="returned", P2="cancelled")})
+    assert status_of(back, _units("P1", "P2")) is S.RETURNED
+    rejected = OrderFacts(rejected="insufficient_stock", cancellation=cancelled)
+    assert status_of(rejected, []) is S.CANCELLED
+    assert status_of(rejected.model_copy(update={"cancellation": None}), []) is S.REJECTED
