@@ -50,7 +50,7 @@ def routes(service: Service) -> list[Route]:
         return secret.get_secret_value() if secret else None
 
     return [
-        Route("/webhooks/{platform}/{account}", webhook, methods=["POST"]),
+        Route("/webhooks/{platform}/{account:path}", webhook, methods=["POST"]),
         *api.routes(lambda: service.pool, token),
     ]
 

@@ -11,6 +11,7 @@ import random
 import time
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import quote
 
 import httpx
 
@@ -76,8 +77,8 @@ async def simulate(
     echo=print,
     woo_account: str | None = None,
 ) -> None:
-    url = f"{orders_base_url}/webhooks/shopify/{account}"
-    woo_url = f"{orders_base_url}/webhooks/woocommerce/{woo_account}"
+    url = f"{orders_base_url}/webhooks/shopify/{quote(account, safe='')}"
+    woo_url = f"{orders_base_url}/webhooks/woocommerce/{quote(woo_account or '', safe='')}"
     items = demo_items(account)
     rng = random.Random()
     first_number = int(time.time()) % 1_000_000 * 10  # new order numbers on every run

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Event
+from shared.contracts.identifiers import Identifier
 from shared.contracts.parts import (
     RESERVATIONS,
     STOCK,
@@ -17,12 +18,13 @@ from shared.contracts.parts import (
     Part,
     ReservedLine,
 )
+from shared.contracts.platforms import Platform
 
 
 class ProducerAllocation(Part):
     """The part of an order one producer prepares."""
 
-    producer_id: str
+    producer_id: Identifier
     contact: Contact
     location: Location
     lines: list[ReservedLine]
@@ -45,7 +47,7 @@ class StockReserved(Event):
 
 
 class RejectedLine(Part):
-    sku: str
+    sku: str  # as the order named it: empty when the line named no SKU
     reason: Literal["unknown_sku", "insufficient_stock", "invalid_quantity"]
     requested: int
     available: int = 0
@@ -64,9 +66,9 @@ class StockRejected(Event):
 
 
 class ChannelListingRef(Part):
-    channel: str
-    account: str
-    channel_sku: str
+    channel: Platform
+    account: Identifier
+    channel_sku: Identifier
 
 
 class StockLevelChanged(Event):
@@ -76,8 +78,8 @@ class StockLevelChanged(Event):
     event_type: ClassVar[str] = "StockLevelChanged"
     topic: ClassVar[str] = STOCK
 
-    sku: str
-    producer_id: str
+    sku: Identifier
+    producer_id: Identifier
     on_hand: int
     reserved: int
     available: int
@@ -92,9 +94,9 @@ class LowStockDetected(Event):
     event_type: ClassVar[str] = "LowStockDetected"
     topic: ClassVar[str] = STOCK
 
-    sku: str
+    sku: Identifier
     product_name: str
-    producer_id: str
+    producer_id: Identifier
     contact: Contact
     available: int
     threshold: int

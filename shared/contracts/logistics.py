@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Event
+from shared.contracts.identifiers import Identifier
 from shared.contracts.parts import (
     PICKUPS,
     SHIPMENTS,
@@ -30,7 +31,7 @@ class PickupScheduled(Event):
     shipment_id: str
     order_id: str
     order_ref: str
-    producer_id: str
+    producer_id: Identifier
     hub_id: str
     wave_id: str
     window_start: datetime
@@ -49,7 +50,7 @@ class PickupScheduled(Event):
 
 class PlannedStop(Part):
     sequence: int
-    producer_id: str
+    producer_id: Identifier
     shipment_ids: list[str]
     lat: float
     lon: float
@@ -91,7 +92,7 @@ class PickupRescheduled(Event):
     shipment_id: str
     order_id: str
     order_ref: str
-    producer_id: str
+    producer_id: Identifier
     pickup_contact: Contact
     window_start: datetime
     window_end: datetime
@@ -108,7 +109,7 @@ class PickupCancelled(Event):
     shipment_id: str
     order_id: str
     order_ref: str
-    producer_id: str
+    producer_id: Identifier
     pickup_contact: Contact
     reason: str
 
@@ -136,7 +137,7 @@ class ShipmentEvent(Event):
 
     shipment_id: str
     order_id: str
-    producer_id: str
+    producer_id: Identifier
     occurred_at: datetime  # when it happened at the carrier, not when we heard of it
     cod_amount: int | None = None
     currency: str | None = None

@@ -8,10 +8,14 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.contracts.envelope import Event
+from shared.contracts.identifiers import Identifier
 from shared.contracts.parts import ORDERS, Address, Part
+from shared.contracts.platforms import Platform
 
 
 class OrderLine(Part):
+    # What the channel sent, looked up exactly in the catalog: one that cannot be an identifier
+    # is an unknown SKU there (the order is rejected with that reason), not an unreadable event.
     sku: str | None = None  # ours, when the channel sent it; the catalog maps channel_sku
     channel_sku: str | None = None
     name: str
@@ -33,8 +37,8 @@ class OrderPlaced(Event):
     topic: ClassVar[str] = ORDERS
 
     order_id: str
-    channel: str
-    account: str
+    channel: Platform
+    account: Identifier
     external_id: str
     order_ref: str  # what the seller and the producer see, e.g. Shopify "#1001"
     currency: str
@@ -72,7 +76,7 @@ class OrderRejected(Event):
 
 
 class CancelledLine(Part):
-    sku: str
+    sku: str  # our SKU, else the channel SKU, else the line's name
     quantity: int = Field(gt=0)
 
 

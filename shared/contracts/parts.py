@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.identifiers import Identifier
+
 ORDERS = "orders.order.v1"
 RESERVATIONS = "catalog.reservation.v1"
 STOCK = "catalog.stock.v1"
@@ -34,7 +36,7 @@ class Contact(Part):
 
 
 class ReservedLine(Part):
-    sku: str
+    sku: Identifier
     name: str
     quantity: int = Field(gt=0)
     weight_g: int = Field(ge=0)  # per unit

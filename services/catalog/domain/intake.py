@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shared.contracts.identifiers import Identifier
+from shared.contracts.platforms import PlatformInput
 from shared.phones import normalise_phone
 
 from .model import Producer, Product
@@ -34,10 +36,10 @@ class IntakeError(ValueError):
 class Listing(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    channel: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    account: str = Field(min_length=1)
-    channel_sku: str = Field(min_length=1)
-    sku: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
+    channel: PlatformInput
+    account: Identifier
+    channel_sku: Identifier
+    sku: Identifier
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
@@ -92,7 +94,7 @@ def producer_from_csv(row: Mapping[str, str]) -> Producer:
     country = (cell("country") or "VN").upper()
     sms_language = cell("sms_language") or ("vi" if country == "VN" else "en")
     body: dict[str, Any] = {
-        "producer_id": cell("producer_id"),
+        "producer_id": _id(cell("producer_id")),
         "name": cell("name"),
         "kind": cell("kind") or "household",
         "village": cell("village"),
@@ -122,8 +124,8 @@ def product_from_csv(row: Mapping[str, str]) -> tuple[Product, int]:
     currency = (cell("currency") or "").upper()
     name = cell("name")
     body: dict[str, Any] = {
-        "sku": cell("sku"),
-        "producer_id": cell("producer_id"),
+        "sku": _id(cell("sku")),
+        "producer_id": _id(cell("producer_id")),
         "names": {"vi": cell("name_vi") or name, "en": cell("name_en") or name},
         "price": _price(cell("price"), currency),
         "currency": currency,
@@ -151,7 +153,7 @@ def product_from_csv(row: Mapping[str, str]) -> tuple[Product, int]:
 
 def listing_from_csv(row: Mapping[str, str]) -> Listing:
     cell = _cells(row)
-    return listing_from({k: cell(k) for k in ("channel", "account", "channel_sku", "sku")})
+    return listing_from({k: _id(cell(k)) for k in ("channel", "account", "channel_sku", "sku")})
 
 
 def to_minor_units(amount: str, currency: str) -> int:
@@ -176,6 +178,11 @@ def _cells(row: Mapping[str, str]):
         return value or None
 
     return cell
+
+
+def _id(value: str | None) -> str:
+    """An empty id cell is an empty id (refused as such), not a missing value."""
+    return value or ""
 
 
 def _list(value: str | None) -> list[str]:

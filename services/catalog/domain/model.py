@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.contracts.identifiers import Identifier
+
 ProducerKind = Literal["cooperative", "household", "enterprise"]
 Programme = Literal["OCOP", "OVOP", "OTOP"]
 
@@ -62,7 +64,7 @@ class ProductStory(_Frozen):
 
 
 class Producer(_Frozen):
-    producer_id: str = Field(pattern=r"^PRD-[A-Z]{2}-\d{3}$")
+    producer_id: Identifier
     name: str = Field(min_length=1)
     kind: ProducerKind
     village: str = Field(min_length=1)
@@ -120,8 +122,8 @@ class Producer(_Frozen):
 
 
 class Product(_Frozen):
-    sku: str = Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
-    producer_id: str = Field(pattern=r"^PRD-[A-Z]{2}-\d{3}$")
+    sku: Identifier
+    producer_id: Identifier
     names: LocalizedText
     descriptions: LocalizedText | None = None
     price: int = Field(ge=0, description="Integer minor units of `currency` (VND has none).")

@@ -1,7 +1,8 @@
 """The catalog's admin API (bearer token): producers, products, listings and stock adjustments.
 
 Bad input answers 4xx with every problem as `{"field", "message"}` and changes nothing:
-422 for a body that is not valid, 404 for an unknown path id, 409 for a duplicate.
+422 for a body that is not valid, 404 for an unknown path id, 409 for a duplicate. Ids in the
+path are percent-encoded, one segment each (entrypoints/paths.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from services.catalog.domain.intake import (
     product_from,
     stock_from,
 )
+from services.catalog.entrypoints.paths import path_ids
+from shared.contracts.identifiers import identifier
+from shared.contracts.platforms import platform_named
 from shared.http import require_admin
 from shared.runtime import Service
 
@@ -68,21 +72,19 @@ def admin_routes(service: Service) -> list[Route]:
     return [
         Route("/admin/producers", guarded("producers", create_producer), methods=["POST"]),
         Route(
-            "/admin/producers/{producer_id}",
+            "/admin/producers/{ids:path}",
             guarded("producers", producer),
             methods=["GET", "PUT"],
         ),
         Route("/admin/products", guarded("products", create_product), methods=["POST"]),
-        Route("/admin/products/{sku}", guarded("products", product), methods=["GET", "PUT"]),
+        Route("/admin/products/{ids:path}", guarded("products", product), methods=["GET", "PUT"]),
         Route("/admin/listings", guarded("listings", create_listing), methods=["POST"]),
         Route(
-            "/admin/listings/{channel}/{account}/{channel_sku}",
-            guarded("listings", remove_listing),
-            methods=["DELETE"],
+            "/admin/listings/{ids:path}", guarded("listings", remove_listing), methods=["DELETE"]
         ),
-        Route("/admin/stock/{sku}", guarded("stock", show_stock), methods=["GET"]),
+        Route("/admin/stock/{ids:path}", guarded("stock", show_stock), methods=["GET"]),
         Route(
-            "/admin/stock/{sku}/adjustments", guarded("stock", adjust_stock), methods=["POST"]
+            "/admin/stock/{ids:path}/adjustments", guarded("stock", adjust_stock), methods=["POST"]
         ),
     ]
 
@@ -101,9 +103,31 @@ async def body_of(request: Request) -> dict[str, Any]:
 
 
 def same_id(body: dict[str, Any], field: str, value: str) -> dict[str, Any]:
-    if body.setdefault(field, value) != value:
-        raise refuse(422, "invalid", field, f"{body[field]!r} differs from the path's {value!r}")
+    given = body.setdefault(field, value)
+    try:
+        same = not isinstance(given, str) or identifier(given) == value
+    except ValueError:
+        return body  # not an id at all: the model says why
+    if not same:
+        raise refuse(422, "invalid", field, f"{given!r} differs from the path's {value!r}")
     return body
+
+
+def ids_in_path(request: Request, *fields: str, suffix: str | None = None) -> list[str]:
+    """The ids after /admin/<resource>/, one path segment each, as stored (NFC, trimmed). A path
+    that holds other segments, or an id that cannot be one, is an unknown id: 404."""
+    segments = path_ids(request, 2)
+    if suffix is not None and segments[-1:] == [suffix]:
+        segments = segments[:-1]
+    if len(segments) != len(fields):
+        raise refuse(404, "not_found", "path", f"expected {'/'.join(fields)} in the path")
+    ids = []
+    for field, segment in zip(fields, segments, strict=True):
+        try:
+            ids.append(platform_named(segment) if field == "channel" else identifier(segment))
+        except ValueError as exc:
+            raise refuse(404, "not_found", field, str(exc)) from None
+    return ids
 
 
 async def create_producer(request: Request, conn: asyncpg.Connection) -> Response:
@@ -115,7 +139,7 @@ async def create_producer(request: Request, conn: asyncpg.Connection) -> Respons
 
 
 async def producer(request: Request, conn: asyncpg.Connection) -> Response:
-    producer_id = request.path_params["producer_id"]
+    [producer_id] = ids_in_path(request, "producer_id")
     if request.method == "PUT":
         p = producer_from(same_id(await body_of(request), "producer_id", producer_id))
         await db.upsert_producer(conn, p)
@@ -148,7 +172,7 @@ async def create_product(request: Request, conn: asyncpg.Connection) -> Response
 
 
 async def product(request: Request, conn: asyncpg.Connection) -> Response:
-    sku = request.path_params["sku"]
+    [sku] = ids_in_path(request, "sku")
     if request.method == "PUT":
         body = same_id(await body_of(request), "sku", sku)
         p = await _save_product(conn, body, create=False)
@@ -181,14 +205,14 @@ async def create_listing(request: Request, conn: asyncpg.Connection) -> Response
 
 
 async def remove_listing(request: Request, conn: asyncpg.Connection) -> Response:
-    p = request.path_params
-    if not await db.delete_listing(conn, p["channel"], p["account"], p["channel_sku"]):
+    key = ids_in_path(request, "channel", "account", "channel_sku")
+    if not await db.delete_listing(conn, *key):
         raise refuse(404, "not_found", "channel_sku", "no such listing")
     return Response(status_code=204)
 
 
 async def show_stock(request: Request, conn: asyncpg.Connection) -> Response:
-    sku = request.path_params["sku"]
+    [sku] = ids_in_path(request, "sku")
     detail = await db.stock_detail(conn, sku)
     if detail is None:
         raise refuse(404, "not_found", "sku", f"no product {sku}")
@@ -196,7 +220,7 @@ async def show_stock(request: Request, conn: asyncpg.Connection) -> Response:
 
 
 async def adjust_stock(request: Request, conn: asyncpg.Connection) -> Response:
-    sku = request.path_params["sku"]
+    [sku] = ids_in_path(request, "sku", suffix="adjustments")
     body = await body_of(request)
     unknown = sorted(set(body) - {"delta", "on_hand", "note"})
     if unknown:

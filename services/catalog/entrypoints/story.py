@@ -3,7 +3,8 @@
 The page speaks the buyer's language (`?lang=`, else Accept-Language, else Vietnamese), carries
 schema.org Product JSON-LD for search engines, and links the village on OpenStreetMap (a link
 only: the page loads nothing from elsewhere). The QR code encodes the page's public URL, from
-CATALOG_PUBLIC_BASE_URL, for parcel labels and packaging.
+CATALOG_PUBLIC_BASE_URL, for parcel labels and packaging. The SKU is one percent-encoded path
+segment, whatever characters it holds (entrypoints/paths.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from starlette.routing import Route
 from services.catalog.adapters import postgres as db
 from services.catalog.domain import Producer, Product
 from services.catalog.domain.intake import MINOR_UNITS
+from services.catalog.entrypoints.paths import path_ids, path_segment
 from services.catalog.settings import CatalogSettings
+from shared.contracts.identifiers import identifier
 from shared.runtime import Service
 
 LANGUAGES = ("vi", "en")
@@ -82,7 +85,7 @@ def format_price(amount: int, currency: str, lang: str) -> str:
 
 
 def page_url(base_url: str, sku: str) -> str:
-    return f"{base_url.rstrip('/')}/p/{sku}"
+    return f"{base_url.rstrip('/')}/p/{path_segment(sku)}"
 
 
 def map_url(lat: float, lon: float) -> str:
@@ -173,17 +176,26 @@ def qr_svg(url: str) -> bytes:
 
 
 def story_routes(service: Service, options: CatalogSettings) -> list[Route]:
-    async def page(request: Request) -> Response:
-        sku = request.path_params["sku"]
+    async def story(request: Request) -> Response:
+        match path_ids(request, 1):
+            case [segment]:
+                return await page(request, _sku(segment))
+            case [segment, "qr.svg"]:
+                return await qr(_sku(segment))
+        return Response("not found", 404, media_type="text/plain")
+
+    async def page(request: Request, sku: str | None) -> Response:
         lang = negotiate_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
         headers = {"Content-Language": lang, "Vary": "Accept-Language"}
         assert service.pool is not None
-        async with service.pool.acquire() as conn:
-            product = (await db.get_products(conn, [sku])).get(sku)
-            producer = (await db.get_producers_for_skus(conn, [sku])).get(sku)
-            level = await db.stock_level(conn, sku)
+        product = producer = level = None
+        if sku is not None:
+            async with service.pool.acquire() as conn:
+                product = (await db.get_products(conn, [sku])).get(sku)
+                producer = (await db.get_producers_for_skus(conn, [sku])).get(sku)
+                level = await db.stock_level(conn, sku)
         if product is None or producer is None:
             return HTMLResponse(f"<h1>{TEXTS[lang]['not_found']}</h1>", 404, headers=headers)
         html = render_story(
@@ -191,12 +203,13 @@ def story_routes(service: Service, options: CatalogSettings) -> list[Route]:
         )
         return HTMLResponse(html, headers=headers)
 
-    async def qr(request: Request) -> Response:
-        sku = request.path_params["sku"]
+    async def qr(sku: str | None) -> Response:
         assert service.pool is not None
-        async with service.pool.acquire() as conn:
-            known = await db.existing_skus(conn, [sku])
-        if not known:
+        known = False
+        if sku is not None:
+            async with service.pool.acquire() as conn:
+                known = bool(await db.existing_skus(conn, [sku]))
+        if sku is None or not known:
             return Response("unknown SKU", 404, media_type="text/plain")
         return Response(
             qr_svg(page_url(options.public_base_url, sku)),
@@ -204,4 +217,12 @@ def story_routes(service: Service, options: CatalogSettings) -> list[Route]:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    return [Route("/p/{sku}", page, methods=["GET"]), Route("/p/{sku}/qr.svg", qr, methods=["GET"])]
+    return [Route("/p/{sku_and_more:path}", story, methods=["GET"])]
+
+
+def _sku(segment: str) -> str | None:
+    """The SKU as stored, or None when the segment cannot be one (no product has that page)."""
+    try:
+        return identifier(segment)
+    except ValueError:
+        return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import code128, qr
@@ -31,7 +32,8 @@ def money(amount: int, currency: str | None) -> str:
 
 
 def story_url(base_url: str, sku: str) -> str:
-    return f"{base_url.rstrip('/')}/p/{sku}"
+    """The catalog's story page of `sku`, which holds the SKU as one percent-encoded segment."""
+    return f"{base_url.rstrip('/')}/p/{quote(sku, safe='')}"
 
 
 def render_label(shipment: dict[str, Any], base_url: str) -> bytes:

@@ -24,6 +24,7 @@ from services.orders.domain.channels.manual import parse_manual_csv, parse_manua
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
 from services.orders.entrypoints.webhooks import Refused, read_capped_body, refusal
+from shared.contracts.platforms import platform_named
 from shared.http import require_admin
 
 log = structlog.get_logger(__name__)
@@ -81,11 +82,16 @@ def routes(get_pool, get_token) -> list[Route]:
         limit = q.get("limit", "100")
         if not limit.isdigit() or not 0 < int(limit) <= MAX_LIMIT:
             raise Refused(400, "bad_query", f"limit must be 1..{MAX_LIMIT}")
+        channel = q.get("channel")
+        try:
+            channel = platform_named(channel) if channel else None
+        except ValueError as exc:
+            raise Refused(400, "bad_query", f"channel: {exc}") from None
         async with pool.acquire() as conn:
             orders = await db.list_orders(
                 conn,
                 status=status.upper() if status else None,
-                channel=q.get("channel"),
+                channel=channel,
                 account=q.get("account"),
                 producer=q.get("producer"),
                 since=_time_param(request, "since"),

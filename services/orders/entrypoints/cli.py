@@ -11,13 +11,49 @@ import click
 from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters import webhook_queue
-from services.orders.domain.channels.registry import PLATFORMS, normalize
+from services.orders.domain.channels.registry import normalize
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
+from shared.contracts.identifiers import identifier
+from shared.contracts.platforms import PLATFORMS, Platform, platform_named
 from shared.db.pool import connect
 from shared.settings import database_url_for
 
-ACCOUNT_PLATFORMS = tuple(p for p in PLATFORMS if p != "manual")
+
+class PlatformParam(click.ParamType):
+    """A platform by its name or an alias ("tiktok", "TikTok Shop"); the command gets the name."""
+
+    name = "platform"
+
+    def __init__(self, platforms: tuple[Platform, ...] = PLATFORMS) -> None:
+        self.platforms = platforms
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "{" + "|".join(self.platforms) + "}"
+
+    def convert(self, value, param, ctx) -> Platform:
+        try:
+            platform = platform_named(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if platform not in self.platforms:
+            self.fail(f"{platform} is not one of {', '.join(self.platforms)}", param, ctx)
+        return platform
+
+
+class IdentifierParam(click.ParamType):
+    """An account or SKU as stored (shared/contracts/identifiers.py): trimmed, NFC."""
+
+    name = "identifier"
+
+    def convert(self, value, param, ctx) -> str:
+        try:
+            return identifier(value)
+        except ValueError as exc:
+            self.fail(f"{value!r} {exc}", param, ctx)
+
+
+ACCOUNT_PLATFORMS = PlatformParam(tuple(p for p in PLATFORMS if p != "manual"))
 
 
 async def _with_conn(fn):
@@ -46,8 +82,8 @@ def channels() -> None:
 
 
 @channels.command("add")
-@click.argument("platform", type=click.Choice(ACCOUNT_PLATFORMS))
-@click.argument("account")
+@click.argument("platform", type=ACCOUNT_PLATFORMS)
+@click.argument("account", type=IdentifierParam())
 @click.option("--secret", help="Webhook/API secret (or set OVOP_CHANNEL_SECRET).")
 @click.option("--app-key", help="Lazada/TikTok app key, Tiki client id, WooCommerce API key.")
 @click.option("--partner-id", help="Shopee partner id.")
@@ -70,8 +106,8 @@ def add(platform: str, account: str, secret: str | None, **options: str | None) 
 
 
 @channels.command("rotate")
-@click.argument("platform", type=click.Choice(PLATFORMS))
-@click.argument("account")
+@click.argument("platform", type=PlatformParam())
+@click.argument("account", type=IdentifierParam())
 @click.option("--secret", help="The new secret; the previous one stays valid until the next.")
 def rotate(platform: str, account: str, secret: str | None) -> None:
     value = _secret(secret)
@@ -95,11 +131,17 @@ def orders() -> None:
 
 
 @orders.command("normalize")
-@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.argument("platform", type=PlatformParam())
 @click.argument("payload", type=click.File("rb"))
 @click.option("--header", "headers", multiple=True, help="'Name: value', as the push carried it.")
 @click.option("--detail", type=click.File("rb"), help="The fetched order detail (thin pushes).")
-@click.option("--account", default="cli", show_default=True, help="The account it came to.")
+@click.option(
+    "--account",
+    type=IdentifierParam(),
+    default="cli",
+    show_default=True,
+    help="The account it came to.",
+)
 def normalize_cmd(platform: str, payload, headers, detail, account: str) -> None:
     """Print the canonical order of a platform payload (no side effects)."""
     from datetime import UTC, datetime
@@ -120,8 +162,8 @@ def normalize_cmd(platform: str, payload, headers, detail, account: str) -> None
 
 
 @orders.command("list")
-@click.option("--channel")
-@click.option("--account")
+@click.option("--channel", type=PlatformParam())
+@click.option("--account", type=IdentifierParam())
 @click.option("--status", type=click.Choice([s.value for s in OrderStatus], case_sensitive=False))
 @click.option("--producer")
 @click.option("--limit", default=100, show_default=True)
@@ -181,7 +223,10 @@ def resolve_cmd(order_id: str, skus, **address: str | None) -> None:
         channel_sku, sep, ours = item.rpartition("=")
         if not sep or not channel_sku or not ours:
             raise click.UsageError(f"--sku {item!r} is not CHANNEL_SKU=SKU")
-        mapping[channel_sku] = ours
+        try:
+            mapping[channel_sku] = identifier(ours)
+        except ValueError as exc:
+            raise click.UsageError(f"--sku {item!r}: the SKU {exc}") from None
 
     async def apply(conn):
         accepted = await handlers.resolve_order(

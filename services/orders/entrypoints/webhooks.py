@@ -7,6 +7,9 @@ fetch job gets the order detail. What the request itself gets wrong (size, signa
 JSON) is refused with a precise 4xx before anything is stored, and counted by reason; an order
 the queue cannot read becomes a dead-letter entry with the parser's reason. When the queue is
 over its limit, pushes are refused with 503 and Retry-After, and the platform sends them again.
+
+The account is percent-encoded in the URL (it may hold spaces, `/` or Vietnamese letters) and is
+looked up exactly as the URL names it: that is the name the account was registered under.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from services.orders.domain.channels.registry import (
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_ACCEPTED
 from services.orders.webhook_queue import QUEUE_DEPTH
+from shared.contracts.identifiers import identifier
 from shared.metrics import REQUESTS_REJECTED
 
 log = structlog.get_logger(__name__)
@@ -137,6 +141,10 @@ async def receive_webhook(
     try:
         if platform not in PUSH_PLATFORMS:
             raise Refused(404, "unknown_platform", f"{platform!r} sends no webhooks")
+        try:
+            identifier(account)
+        except ValueError as exc:
+            raise Refused(404, "unknown_account", f"account {account!r} {exc}") from None
         return await _receive(request, pool, writer, queue_limit, platform, account)
     except Refused as refused:
         return refusal(f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}", refused)

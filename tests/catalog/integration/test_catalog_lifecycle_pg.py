@@ -93,7 +93,7 @@ async def test_a_cancelled_line_named_by_its_channel_sku_is_released(
     sku = await seed_product("CHAN", 4)
     async with catalog_pool.acquire() as conn:
         await conn.execute(
-            "INSERT INTO channel_listings VALUES ('tiktok', 'shop-1', 'TT-123', $1)", sku
+            "INSERT INTO channel_listings VALUES ('tiktok-shop', 'shop-1', 'TT-123', $1)", sku
         )
     await reserve(catalog_pool, "tiktok:c-3", [(sku, 2)])
     line = CancelledLine(sku="TT-123", quantity=2)

@@ -34,7 +34,7 @@ from tests.shared.integration.harness import eventually, send, settings_for
 
 pytestmark = pytest.mark.integration
 
-CHANNELS = ("shopify", "lazada", "tiktok", "tiki", "zalo")
+CHANNELS = ("shopify", "lazada", "tiktok-shop", "tiki", "shopee")
 PLACED_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 

@@ -35,7 +35,8 @@ def test_a_producer_row_takes_its_countrys_phone_plan_and_defaults() -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [({"lat": "95"}, "lat"), ({"lon": "east"}, "lon"), ({"phone": "12"}, "phone"),
-     ({"stars": "9"}, "stars"), ({"producer_id": "P1"}, "producer_id")],
+     ({"stars": "9"}, "stars"), ({"producer_id": "P\t1"}, "producer_id"),
+     ({"producer_id": ""}, "producer_id")],
 )  # fmt: skip
 def test_a_bad_producer_row_names_the_field(change, field) -> None:
     with pytest.raises(IntakeError) as error:

@@ -75,7 +75,15 @@ def test_localized_text_needs_vi_and_en_and_accepts_other_languages() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"price": -1}, {"currency": "vnd"}, {"weight_g": 0}, {"volume_ml": 0}, {"sku": "honey"}],
+    [
+        {"price": -1},
+        {"currency": "vnd"},
+        {"weight_g": 0},
+        {"volume_ml": 0},
+        {"sku": " "},
+        {"sku": "hon\u200bey"},
+        {"producer_id": "x" * 256},
+    ],
 )
 def test_product_refuses_impossible_values(change: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):

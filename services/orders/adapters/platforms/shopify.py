@@ -54,9 +54,10 @@ class ShopifyClient:
         return data.get("order") or {}
 
     async def update_stock(self, channel_sku: str, available: int) -> None:
-        found = await with_retries(
-            lambda: self._graphql(FIND_VARIANT, {"q": f"sku:{json.dumps(channel_sku)}"})
-        )
+        # A quoted search value escapes only `"` and `\`: a Vietnamese letter must stay itself,
+        # Shopify's search syntax has no \u escapes.
+        sku = json.dumps(channel_sku, ensure_ascii=False)
+        found = await with_retries(lambda: self._graphql(FIND_VARIANT, {"q": f"sku:{sku}"}))
         nodes = (found.get("productVariants") or {}).get("nodes") or []
         if not nodes:
             raise PlatformError(f"shopify has no variant with SKU {channel_sku}")

@@ -17,11 +17,19 @@ from services.orders.domain.channels.shopify import read_external_id as shopify_
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.model import CanonicalOrder, order_id_for
 from services.orders.domain.signatures import verify_hmac_sha256_base64, verify_hmac_sha256_hex
+from shared.contracts.platforms import Platform
 
-PLATFORMS: Final = ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop", "tiki", "manual")
-PUSH_PLATFORMS: Final = ("shopify", "woocommerce", "shopee", "lazada", "tiktok-shop")
-THIN_PLATFORMS: Final = ("shopee", "lazada", "tiktok-shop", "tiki")
-FULL_PUSH_PLATFORMS: Final = ("shopify", "woocommerce")  # the push carries the whole order
+# How each platform (shared/contracts/platforms.py) tells us about its orders.
+PUSH_PLATFORMS: Final[tuple[Platform, ...]] = (
+    "shopify",
+    "woocommerce",
+    "shopee",
+    "lazada",
+    "tiktok-shop",
+)
+THIN_PLATFORMS: Final[tuple[Platform, ...]] = ("shopee", "lazada", "tiktok-shop", "tiki")
+# The push carries the whole order.
+FULL_PUSH_PLATFORMS: Final[tuple[Platform, ...]] = ("shopify", "woocommerce")
 _ORDER_TOPICS: Final = {
     "shopify": ("x-shopify-topic", "orders/"),
     "woocommerce": ("x-wc-webhook-topic", "order."),
