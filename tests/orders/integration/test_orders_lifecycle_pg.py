@@ -26,7 +26,7 @@ from shared.contracts.events import (
 )
 from shared.contracts.logistics import ShipmentDelivered, ShipmentPickedUp, ShipmentReturned
 from tests.orders.integration.conftest import ADMIN, auth
-from tests.shared.integration.harness import eventually, send, settings_for
+from tests.shared.integration.harness import eventually, send, settings_for, wait_until_assigned
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +98,7 @@ async def running(kafka_bootstrap, make_database, make_topic, orders):
     service.background, service.run_relay = (), False
     await service.start()
     try:
+        await wait_until_assigned(kafka_bootstrap, service.broker)
         yield topics
     finally:
         await service.stop()
