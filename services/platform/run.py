@@ -130,11 +130,13 @@ async def follow_journey(server_url: str | None, since: float) -> None:
 
 
 async def _follow(server_url: str | None, since: float, seen: set) -> None:
-    feeds = [
-        (await connect(database_url_for("notifications", server_url)), SMS_SINCE, _sms_line),
-        (await connect(database_url_for("orders", server_url)), REJECTED_SINCE, _rejected_line),
-    ]
+    feeds = []
     try:
+        for service, sql, line in (
+            ("notifications", SMS_SINCE, _sms_line),
+            ("orders", REJECTED_SINCE, _rejected_line),
+        ):
+            feeds.append((await connect(database_url_for(service, server_url)), sql, line))
         while True:
             for conn, sql, line in feeds:
                 for r in await conn.fetch(sql, since):
@@ -156,9 +158,15 @@ async def journey(
     log_dir: Path,
     env_file: Path,
 ) -> None:
-    watching = [asyncio.create_task(supervisor.watch())]
-    if stack:
-        watching.append(asyncio.create_task(watch_servers(stack)))
+    """The supervisor and the servers' watch run from the start: a service may die, and a
+    server may die, while the others are still getting ready."""
+    watching = [supervisor.watch(), *([watch_servers(stack)] if stack else [])]
+    await asyncio.gather(show(env, started, interval_s, log_dir, env_file), *watching)
+
+
+async def show(
+    env: dict[str, str], started: float, interval_s: float, log_dir: Path, env_file: Path
+) -> None:
     await wait_ready(env)
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
     print_where_to_look(env, log_dir, env_file)
@@ -172,7 +180,6 @@ async def journey(
             woo_account=DEMO_WOO_SHOP,
         ),
         follow_journey(env.get("DATABASE_URL"), time.time() - 5),
-        *watching,
     )
 
 
