@@ -9,11 +9,27 @@ from services.logistics.entrypoints.cli import logistics
 from services.notifications.entrypoints.cli import sms
 from services.orders.entrypoints.cli import channels, orders
 from shared.messaging.cli import dlq
+from shared.settings import StaleRunEnv, run_env_applied
+
+# They start servers and services from their own environment, never another run's.
+STARTERS = ("run", "serve")
 
 
 @click.group()
-def main() -> None:
-    """OVOP fulfilment platform."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """OVOP fulfilment platform.
+
+    Where the environment names no server, the commands other than `run` and `serve` use the
+    servers and admin token of the `ovop run` (make run) running from this repository or
+    OVOP_RUN_DIR: its env file.
+    """
+    if ctx.invoked_subcommand in STARTERS:
+        return
+    try:
+        ctx.with_resource(run_env_applied())
+    except StaleRunEnv as exc:
+        click.echo(f"ovop: ignoring {exc}", err=True)
 
 
 @main.command()

@@ -1,6 +1,9 @@
 """`ovop run` (what `make run` does): start Kafka and PostgreSQL unless the environment names
 them, prepare databases, topics and demo data, start the four services and the simulator, and
-show the journey as it happens. Ctrl-C stops everything it started."""
+show the journey as it happens. It writes its servers and admin token to `<run dir>/env`, where
+`ovop` commands in other terminals find them. A service that exits is restarted; a Kafka or
+PostgreSQL of its own that exits stops everything, saying so. Ctrl-C (or SIGTERM) stops
+everything it started."""
 
 from __future__ import annotations
 
@@ -13,14 +16,23 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from services.platform.serve import SERVICE_NAMES
 from services.platform.setup import DEMO_SHOP, DEMO_WOO_SHOP, load_demo_data, prepare
 from services.platform.simulator import simulate
+from services.platform.supervise import ServerDied, Supervisor, stop_processes, watch_servers
 from shared.db.pool import connect
 from shared.phones import mask_phone
-from shared.settings import DEFAULT_PORTS, database_url_for
+from shared.settings import (
+    DEFAULT_PORTS,
+    database_url_for,
+    remove_run_env,
+    run_dir,
+    server_variables,
+    write_run_env,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,32 +50,37 @@ def service_env(base: dict[str, str], servers: dict[str, str]) -> dict[str, str]
     return env
 
 
-def start_services(env: dict[str, str], log_dir: Path) -> dict[str, subprocess.Popen]:
+def start_service(name: str, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = {}
-    for name in SERVICE_NAMES:
-        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        procs[name] = subprocess.Popen(
+    with open(log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-    return procs
+
+
+def start_services(env: dict[str, str], log_dir: Path) -> dict[str, subprocess.Popen]:
+    return {name: start_service(name, env, log_dir) for name in SERVICE_NAMES}
 
 
 def port_of(name: str, env: dict[str, str]) -> int:
     return int(env.get(f"{name.upper()}_HTTP_PORT") or DEFAULT_PORTS[name])
 
 
-async def wait_ready(env: dict[str, str], procs: dict[str, subprocess.Popen], timeout: float = 120):
+async def wait_ready(
+    env: dict[str, str], procs: dict[str, subprocess.Popen] | None = None, timeout: float = 120
+):
+    """Until every service answers ready; a service of `procs` that exits meanwhile fails it
+    (without `procs`, a supervisor restarts what exits, so only the timeout does)."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2) as client:
         for name in SERVICE_NAMES:
             url = f"http://127.0.0.1:{port_of(name, env)}/health/ready"
             while True:
-                if procs[name].poll() is not None:
+                if procs and procs[name].poll() is not None:
                     raise RuntimeError(f"{name} exited with {procs[name].returncode}")
                 try:
                     if (await client.get(url)).status_code == 200:
@@ -76,16 +93,7 @@ async def wait_ready(env: dict[str, str], procs: dict[str, subprocess.Popen], ti
 
 
 def stop_services(procs: dict[str, subprocess.Popen], timeout: float = 25.0) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    for proc in procs.values():
-        try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_processes(procs.values(), timeout)
 
 
 SMS_SINCE = """SELECT message_id AS id, recipient, message_type, encoding, segments, text
@@ -111,13 +119,24 @@ def _rejected_line(r) -> str:
 
 async def follow_journey(server_url: str | None, since: float) -> None:
     """Print what a newcomer should see: each producer SMS, and each order the catalog refused
-    (a product sold out), as it happens."""
-    feeds = [
-        (await connect(database_url_for("notifications", server_url)), SMS_SINCE, _sms_line),
-        (await connect(database_url_for("orders", server_url)), REJECTED_SINCE, _rejected_line),
-    ]
+    (a product sold out), as it happens. A database that stops answering is waited for."""
     seen: set = set()
+    while True:
+        try:
+            await _follow(server_url, since, seen)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            print(f"journey: the database does not answer ({exc!r}); trying again", flush=True)
+            await asyncio.sleep(5)
+
+
+async def _follow(server_url: str | None, since: float, seen: set) -> None:
+    feeds = []
     try:
+        for service, sql, line in (
+            ("notifications", SMS_SINCE, _sms_line),
+            ("orders", REJECTED_SINCE, _rejected_line),
+        ):
+            feeds.append((await connect(database_url_for(service, server_url)), sql, line))
         while True:
             for conn, sql, line in feeds:
                 for r in await conn.fetch(sql, since):
@@ -131,11 +150,26 @@ async def follow_journey(server_url: str | None, since: float) -> None:
 
 
 async def journey(
-    env: dict[str, str], procs, started: float, interval_s: float, log_dir: Path
+    env: dict[str, str],
+    supervisor: Supervisor,
+    stack,
+    started: float,
+    interval_s: float,
+    log_dir: Path,
+    env_file: Path,
 ) -> None:
-    await wait_ready(env, procs)
+    """The supervisor and the servers' watch run from the start: a service may die, and a
+    server may die, while the others are still getting ready."""
+    watching = [supervisor.watch(), *([watch_servers(stack)] if stack else [])]
+    await asyncio.gather(show(env, started, interval_s, log_dir, env_file), *watching)
+
+
+async def show(
+    env: dict[str, str], started: float, interval_s: float, log_dir: Path, env_file: Path
+) -> None:
+    await wait_ready(env)
     print(f"ready in {time.monotonic() - started:.1f}s", flush=True)
-    print_where_to_look(env, log_dir)
+    print_where_to_look(env, log_dir, env_file)
     base = f"http://127.0.0.1:{port_of('orders', env)}"
     await asyncio.gather(
         simulate(
@@ -149,35 +183,45 @@ async def journey(
     )
 
 
-def print_where_to_look(env: dict[str, str], log_dir: Path) -> None:
+def print_where_to_look(env: dict[str, str], log_dir: Path, env_file: Path) -> None:
     ports = ", ".join(f"{n} :{port_of(n, env)}" for n in SERVICE_NAMES)
-    exports = " ".join(
-        f"{k}={env[k]}"
-        for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "ADMIN_TOKEN")
-        if k in env
-    )
     print(
         f"""
 services on 127.0.0.1: {ports}
   health   curl 127.0.0.1:8001/health/ready     metrics  curl 127.0.0.1:8001/metrics
   logs     {log_dir}/<service>.log (JSON)
-  CLI      export {exports}
-           .venv/bin/ovop sms list | ovop orders show <order id> | ovop dlq list
-Ctrl-C stops everything.
+  CLI      .venv/bin/ovop orders list | ovop sms list | ovop dlq list
+           works in another terminal too: it reads the servers and the admin token from
+           {env_file}  (`set -a; . that file` exports them for curl)
+A service that exits is restarted. Ctrl-C stops everything.
 """,
         flush=True,
     )
 
 
+def cli_env(env: dict[str, str]) -> dict[str, str]:
+    """What `ovop` commands in another terminal need: the servers, the admin token, the ports."""
+    names = (*server_variables(), "ADMIN_TOKEN")
+    ports = {f"{n.upper()}_HTTP_PORT": str(port_of(n, env)) for n in SERVICE_NAMES}
+    return {k: env[k] for k in names if env.get(k)} | ports
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops everything as Ctrl-C does
+
+
 def main(interval_s: float = 5.0) -> int:
     started = time.monotonic()
-    root = Path(os.environ.get("OVOP_RUN_DIR") or ROOT / ".devstack" / "run")
+    root = run_dir()
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     stack = None
     if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and databases_given()):
         from shared.devstack import DevStack
 
         stack = DevStack(root, kafka_port=19092, pg_port=15432)
-    procs: dict[str, subprocess.Popen] = {}
+    supervisor: Supervisor | None = None
+    env_file: Path | None = None
+    status = 0
     try:
         servers = stack.start() if stack else {}
         env = service_env(dict(os.environ), servers)
@@ -189,15 +233,25 @@ def main(interval_s: float = 5.0) -> int:
             flush=True,
         )
         asyncio.run(_prepare(env))
-        procs = start_services(env, root / "logs")
-        asyncio.run(journey(env, procs, started, interval_s, root / "logs"))
+        env_file = write_run_env(cli_env(env))
+        log_dir = root / "logs"
+        supervisor = Supervisor(lambda name: start_service(name, env, log_dir))
+        supervisor.start(SERVICE_NAMES)
+        asyncio.run(journey(env, supervisor, stack, started, interval_s, log_dir, env_file))
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
+    except ServerDied as exc:
+        print(f"\n{exc}", flush=True)
+        status = 1
     finally:
-        stop_services(procs)
+        if env_file:
+            remove_run_env(env_file)
+        if supervisor:
+            supervisor.stop()
         if stack:
             stack.stop()
-    return 0
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    return status
 
 
 async def _prepare(env: dict[str, str]) -> None:

@@ -88,16 +88,28 @@ async def simulate(
             qty = 1 if n == 0 else rng.randint(1, 3)
             woo = bool(woo_account) and n % 3 == 2
             post, target = (post_woocommerce_order, woo_url) if woo else (post_order, url)
-            body, headers, resp = await post(client, target, secret, first_number + n, item, qty)
-            echo(
-                f"simulator: {'woocommerce ' if woo else ''}order #{first_number + n} {qty} x "
-                f"{item.sku if woo else item.channel_sku} -> "
-                f"{resp.status_code} {resp.json().get('outcome', resp.text)}"
+            what = (
+                f"{'woocommerce ' if woo else ''}order #{first_number + n} {qty} x "
+                f"{item.sku if woo else item.channel_sku}"
             )
-            if redeliver_every and n % redeliver_every == redeliver_every - 1:
-                again = await client.post(target, content=body, headers=headers)
-                echo(
-                    f"simulator: redelivered #{first_number + n} -> {again.status_code} "
-                    f"{again.json().get('outcome')}"
+            try:
+                body, headers, resp = await post(
+                    client, target, secret, first_number + n, item, qty
                 )
+                echo(f"simulator: {what} -> {resp.status_code} {_outcome(resp)}")
+                if redeliver_every and n % redeliver_every == redeliver_every - 1:
+                    again = await client.post(target, content=body, headers=headers)
+                    echo(
+                        f"simulator: redelivered #{first_number + n} -> {again.status_code} "
+                        f"{_outcome(again)}"
+                    )
+            except httpx.TransportError as exc:  # the orders service is restarting: carry on
+                echo(f"simulator: {what} not sent, orders did not answer ({type(exc).__name__})")
             await asyncio.sleep(interval_s)
+
+
+def _outcome(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json().get("outcome", resp.text))
+    except ValueError:  # not JSON, e.g. a proxy's or a starting server's error page
+        return resp.text[:80]

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 
 import click
 
 from shared.contracts.topics import TOPICS
 from shared.messaging.dlq import list_dead_letters, replay
-
-
-def _bootstrap() -> str:
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+from shared.settings import kafka_bootstrap_servers
 
 
 @click.group()
@@ -26,7 +22,7 @@ def dlq() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(topic: str | None, as_json: bool) -> None:
     topics = [topic] if topic else [t.dlq for t in TOPICS]
-    entries = asyncio.run(list_dead_letters(_bootstrap(), topics))
+    entries = asyncio.run(list_dead_letters(kafka_bootstrap_servers(), topics))
     if as_json:
         click.echo(json.dumps([e.model_dump() for e in entries], indent=2, ensure_ascii=False))
         return
@@ -44,5 +40,5 @@ def list_cmd(topic: str | None, as_json: bool) -> None:
 @click.option("--topic", required=True, help="The dead-letter topic to replay.")
 @click.option("--limit", type=int, help="Replay at most this many entries.")
 def replay_cmd(topic: str, limit: int | None) -> None:
-    count = asyncio.run(replay(_bootstrap(), topic, limit=limit))
+    count = asyncio.run(replay(kafka_bootstrap_servers(), topic, limit=limit))
     click.echo(f"replayed {count} message(s) from {topic}")

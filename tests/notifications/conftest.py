@@ -26,7 +26,7 @@ from shared.contracts.events import (
     ReservedLine,
 )
 from shared.db.pool import create_pool
-from tests.shared.integration.harness import send, settings_for
+from tests.shared.integration.harness import send, settings_for, wait_until_assigned
 
 PHONE = "+84912000101"
 HANOI = Location(village="Pả Vi", province="Tuyên Quang", country="VN", lat=23.1, lon=105.4)
@@ -107,6 +107,7 @@ def run_service(kafka_bootstrap, notifications_db, make_topic):
         service.run_relay = False
         await service.start()
         try:
+            await wait_until_assigned(kafka_bootstrap, service.broker)
             yield Running(service, topics, kafka_bootstrap)
         finally:
             await service.stop()

@@ -26,7 +26,12 @@ from shared.contracts.topics import dead_letter_topic
 from shared.db.pool import connect
 from shared.messaging.dlq import list_dead_letters
 from shared.runtime import Service
-from tests.shared.integration.harness import eventually, send, settings_for
+from tests.shared.integration.harness import (
+    eventually,
+    send,
+    settings_for,
+    wait_until_assigned,
+)
 
 ADMIN = "test-admin-token"
 HAGIANG = HubConfig(hub_id="HUB-HAGIANG", name="Ha Giang hub", lat=22.8233, lon=104.9836,
@@ -130,6 +135,7 @@ async def start_logistics(
         started.append(running)
         for service in services:
             await service.start()
+        await wait_until_assigned(kafka_bootstrap, *(s.broker for s in services))
         return running
 
     yield start

@@ -26,7 +26,7 @@ from shared.contracts.events import (
 )
 from shared.contracts.logistics import ShipmentDelivered, ShipmentPickedUp, ShipmentReturned
 from tests.orders.integration.conftest import ADMIN, auth
-from tests.shared.integration.harness import eventually, send, settings_for
+from tests.shared.integration.harness import eventually, send, settings_for, wait_until_assigned
 
 pytestmark = pytest.mark.integration
 
@@ -98,19 +98,21 @@ async def running(kafka_bootstrap, make_database, make_topic, orders):
     service.background, service.run_relay = (), False
     await service.start()
     try:
+        await wait_until_assigned(kafka_bootstrap, service.broker)
         yield topics
     finally:
         await service.stop()
 
 
-async def publish(bootstrap: str, topics: dict, *events) -> None:
+async def publish(bootstrap: str, topics: dict, *events, at: datetime | None = None) -> None:
+    """`at` is when the producer published them (the envelope's time; the wall clock if None)."""
+    envelopes = [Envelope.wrap(e, producer="test", correlation_id=e.order_id) for e in events]
+    if at is not None:
+        envelopes = [env.model_copy(update={"occurred_at": at}) for env in envelopes]
     await send(
         bootstrap,
         topics[events[0].topic],
-        [
-            (e.key(), Envelope.wrap(e, producer="test", correlation_id=e.order_id).to_bytes())
-            for e in events
-        ],
+        [(e.key(), env.to_bytes()) for e, env in zip(events, envelopes, strict=True)],
     )
 
 
@@ -141,11 +143,14 @@ async def test_a_two_producer_order_splits_into_units_ships_and_returns_after_ca
     by_producer = await orders.http.get("/orders?producer=P-TEA", headers=auth())
     assert [o["order_id"] for o in by_producer.json()["orders"]] == [order_id]
 
+    # Logistics schedules the pickups before the carrier picks up: the orders service dates a
+    # PickupScheduled by its envelope, a shipment event by the carrier's own time.
     await publish(
         kafka_bootstrap,
         running,
         pickup(order_id, "P-HONEY", "S-1"),
         pickup(order_id, "P-TEA", "S-2"),
+        at=NOW - timedelta(hours=1),
     )
     await eventually(lambda: status_is("PICKUP_SCHEDULED"))
     await publish(

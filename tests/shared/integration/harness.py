@@ -8,7 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocol
+from aiokafka.errors import IllegalStateError
+from faststream.kafka import KafkaBroker
 
 from shared.contracts.envelope import Envelope, Event
 from shared.messaging.broker import build_broker
@@ -74,6 +78,7 @@ async def start_consumer(settings: ServiceSettings, pool: asyncpg.Pool, topic: s
     broker = build_broker(settings)
     Consumer(broker, pool, settings, Subscription(topic, {Ping: handler})).register()
     await broker.start()
+    await wait_until_assigned(settings.kafka_bootstrap_servers, broker)
     return broker
 
 
@@ -97,3 +102,74 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.1)
+
+
+async def wait_until_assigned(bootstrap: str, *brokers: KafkaBroker, timeout: float = 60.0) -> None:
+    """Return once the consumers of these started brokers are settled: each of their groups is
+    stable on the broker, each consumer holds what the broker assigned to it, every partition of
+    their topics is assigned, and each consumer knows the offset it reads next.
+
+    Each member that joins a group starts a rebalance, during which the group hands records to
+    nobody. Publishing before the group settles makes a test's wait time the rebalance instead
+    of the code under test."""
+    consumers: list[tuple[str, AIOKafkaConsumer]] = []
+    for broker in brokers:
+        for subscriber in broker.subscribers:
+            assert subscriber.consumer is not None, "start the broker first"
+            consumers.append((subscriber.group_id, subscriber.consumer))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while not await _settled(admin, consumers):
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        held = {id(c): sorted(c.assignment()) for _, c in consumers}
+        raise AssertionError(f"consumers not settled in {timeout}s: {held}") from None
+    finally:
+        await admin.close()
+
+
+async def _settled(admin: AIOKafkaAdminClient, consumers) -> bool:
+    granted = await _stable_assignments(admin, {group for group, _ in consumers})
+    if granted is None:
+        return False
+    held: list[TopicPartition] = []
+    for _, consumer in consumers:
+        member_id = consumer._coordinator.member_id  # the name the broker knows this member by
+        if consumer.assignment() != granted.get(member_id):
+            return False
+        held.extend(consumer.assignment())
+    wanted = set()
+    for _, consumer in consumers:
+        for topic in consumer.subscription():
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                return False
+            wanted |= {TopicPartition(topic, p) for p in partitions}
+    if len(held) != len(set(held)) or set(held) != wanted:
+        return False
+    try:
+        for _, consumer in consumers:
+            for tp in consumer.assignment():
+                await consumer.position(tp)  # resolves the committed offset or the reset policy
+    except IllegalStateError:  # a rebalance took the partition away meanwhile
+        return False
+    return True
+
+
+async def _stable_assignments(
+    admin: AIOKafkaAdminClient, groups: set[str]
+) -> dict[str, set[TopicPartition]] | None:
+    """Each member's assignment, by member id, if every group is stable; None otherwise."""
+    granted: dict[str, set[TopicPartition]] = {}
+    for response in await admin.describe_consumer_groups(sorted(groups)):
+        for group in response.groups:
+            # (error_code, group, state, protocol_type, protocol, members, ...) in every version
+            if group[0] != 0 or group[2] != "Stable":
+                return None
+            for member in group[5]:
+                # member_id first and the assignment last in every version
+                assignment = ConsumerProtocol.ASSIGNMENT.decode(member[-1])
+                granted[member[0]] = set(assignment.partitions())
+    return granted
