@@ -59,6 +59,7 @@ class Accepted:
     order_id: str
     events: list[Event] = field(default_factory=list)
     status: str | None = None
+    hold_reason: str | None = None
 
 
 def order_placed(order: CanonicalOrder) -> OrderPlaced:
@@ -162,7 +163,13 @@ async def _save(
         # A fact arrived after one that happened later (a pickup before the reservation):
         # the status follows the facts, which the in-order saga would not have moved this way.
         log.info("order.late_fact", before=current.status, status=result.order.status)
-    return Accepted(result.outcome, current.order_id, events_for(result), result.order.status)
+    return Accepted(
+        result.outcome,
+        current.order_id,
+        events_for(result),
+        result.order.status,
+        result.order.hold_reason,
+    )
 
 
 async def ingest(conn: asyncpg.Connection, incoming: CanonicalOrder, source: str) -> Accepted:
@@ -345,9 +352,10 @@ async def resolve_order(
     sku_map: Mapping[str, str],
     address: Mapping[str, str | None],
     source: str,
+    accept_amounts: bool = False,
 ) -> Accepted:
     current, deadline = await _locked(conn, order_id)
-    result = lifecycle.resolve(current, sku_map, address)
+    result = lifecycle.resolve(current, sku_map, address, accept_amounts)
     return await _save(conn, current, deadline, result, source)
 
 

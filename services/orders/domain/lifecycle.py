@@ -94,7 +94,10 @@ def intake_problems(order: CanonicalOrder) -> list[str]:
         for line in order.lines
         if line.sku is None and line.channel_sku is None
     ]
-    return problems + addresses.problems(order.shipping_address) + amount_problems(order)
+    problems += addresses.problems(order.shipping_address)
+    if not (order.facts and order.facts.amounts_accepted):
+        problems += amount_problems(order)
+    return problems
 
 
 # --- the facts, and what follows from them -------------------------------------------------
@@ -264,6 +267,7 @@ def apply_channel_update(current: CanonicalOrder, incoming: CanonicalOrder) -> R
     facts = facts_of(current)
     merged = incoming.model_copy(
         update={
+            "facts": facts,  # what the operator accepted still stands for intake_problems
             "fulfilment_units": current.fulfilment_units,
             "lines": _merge_lines(current.lines, incoming.lines),
         }
@@ -336,11 +340,18 @@ def resolve(
     current: CanonicalOrder,
     sku_map: Mapping[str, str] | None = None,
     address: Mapping[str, str | None] | None = None,
+    accept_amounts: bool = False,
 ) -> Result:
-    """The operator fixes an ON_HOLD order: maps channel SKUs (or line names) to our SKUs and/or
-    corrects the address; the order goes to the catalog when nothing else is missing."""
+    """The operator fixes an ON_HOLD order: maps channel SKUs (or line names) to our SKUs,
+    corrects the address, and/or accepts amounts that do not add up once checked on the
+    platform (the stated total stands: it is what the buyer was charged); the order goes to the
+    catalog when nothing else is missing."""
     if current.status is not S.ON_HOLD:
         return Result(current, "not_on_hold")
+    known = facts_of(current)
+    if accept_amounts and not known.amounts_accepted:
+        known = known.model_copy(update={"amounts_accepted": True})
+        current = current.model_copy(update={"facts": known})
     sku_map = sku_map or {}
     lines = [
         line.model_copy(

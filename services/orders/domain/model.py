@@ -189,6 +189,8 @@ class OrderFacts(_Model):
     rejected: str | None = None  # the catalog could not reserve, and why
     cancellation: Cancellation | None = None
     shipments: list[ShipmentFact] = Field(default_factory=list)  # one per producer
+    # The operator checked the stated total on the platform and let the order go on with it.
+    amounts_accepted: bool = False
 
 
 class CanonicalOrder(_Model):

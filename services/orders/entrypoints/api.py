@@ -2,7 +2,9 @@
 
 GET /orders (filters: status, channel, account, producer, since, until, limit),
 GET /orders/{id} (with its history), POST /orders (a manual order), POST /orders/import (CSV),
-POST /orders/{id}/cancel ({"reason": ..., "lines": {"<sku>": <units>}} or the whole order).
+POST /orders/{id}/cancel ({"reason": ..., "lines": {"<sku>": <units>}} or the whole order),
+POST /orders/{id}/resolve ({"skus": {"<channel sku>": "<sku>"}, "address": {"province": ...,
+"ward": ...}, "accept_amounts": true}: an ON_HOLD order fixed and sent on).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from services.orders.domain.channels.manual import parse_manual_csv, parse_manua
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
 from services.orders.entrypoints.webhooks import Refused, read_capped_body, refusal
+from shared.contracts.identifiers import identifier
 from shared.contracts.platforms import platform_named
 from shared.http import require_admin
 
@@ -181,11 +184,64 @@ def routes(get_pool, get_token) -> list[Route]:
             {"order_id": order_id, "outcome": accepted.outcome, "status": accepted.status}
         )
 
+    @guarded("orders/resolve")
+    async def resolve(request: Request, pool: asyncpg.Pool) -> Response:
+        skus, address, accept_amounts = _resolution(await _json_body(request))
+        order_id = request.path_params["order_id"]
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                accepted = await handlers.resolve_order(
+                    conn, order_id, skus, address, "operator:api", accept_amounts
+                )
+                await handlers.enqueue_all(conn, accepted.events, order_id)
+        except LookupError:
+            return JSONResponse({"error": "not_found"}, 404)
+        except OrderError as exc:
+            raise Refused(422, "invalid_request", str(exc)) from None
+        if accepted.outcome == "not_on_hold":
+            raise Refused(409, "not_on_hold", f"order {order_id} is {accepted.status}")
+        return JSONResponse(
+            {
+                "order_id": order_id,
+                "outcome": accepted.outcome,
+                "status": accepted.status,
+                "hold_reason": accepted.hold_reason,
+            }
+        )
+
     return [
         Route("/orders", list_orders, methods=["GET"]),
         Route("/orders", create_order, methods=["POST"]),
         Route("/orders/import", import_orders, methods=["POST"]),
         Route("/orders/{order_id}", show_order, methods=["GET"]),
         Route("/orders/{order_id}/cancel", cancel, methods=["POST"]),
+        Route("/orders/{order_id}/resolve", resolve, methods=["POST"]),
         Route("/admin/orders/{order_id}", show_order, methods=["GET"]),
     ]
+
+
+RESOLVABLE_ADDRESS_FIELDS = frozenset({"province", "district", "ward", "line1", "line2", "phone"})
+
+
+def _resolution(body: Any) -> tuple[dict[str, str], dict[str, str | None], bool]:
+    """The operator's fix, checked before anything is read from the database."""
+    if not isinstance(body, dict) or set(body) - {"skus", "address", "accept_amounts"}:
+        raise Refused(
+            422, "invalid_request", "the body is an object of skus, address and accept_amounts"
+        )
+    skus, address = body.get("skus") or {}, body.get("address") or {}
+    accept = body.get("accept_amounts", False)
+    if not isinstance(skus, dict) or not all(isinstance(v, str) for v in skus.values()):
+        raise Refused(422, "invalid_request", "skus must map channel SKUs to our SKUs")
+    if not isinstance(address, dict) or set(address) - RESOLVABLE_ADDRESS_FIELDS:
+        fields = ", ".join(sorted(RESOLVABLE_ADDRESS_FIELDS))
+        raise Refused(422, "invalid_request", f"address may only set {fields}")
+    if not all(isinstance(v, str) and len(v) <= 500 for v in address.values()):
+        raise Refused(422, "invalid_request", "address values must be text of 500 characters")
+    if not isinstance(accept, bool):
+        raise Refused(422, "invalid_request", "accept_amounts must be true or false")
+    try:
+        mapping = {channel_sku: identifier(sku) for channel_sku, sku in skus.items()}
+    except ValueError as exc:
+        raise Refused(422, "invalid_request", f"skus: {exc}") from None
+    return mapping, address, accept

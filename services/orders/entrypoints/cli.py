@@ -216,8 +216,13 @@ def rejected_cmd(limit: int, ids: tuple[int, ...]) -> None:
 @click.option("--line1")
 @click.option("--line2")
 @click.option("--phone")
-def resolve_cmd(order_id: str, skus, **address: str | None) -> None:
-    """Fix an ON_HOLD order (SKU mapping, address) and send it on to the catalog."""
+@click.option(
+    "--accept-amounts",
+    is_flag=True,
+    help="Amounts that do not add up were checked on the platform: go on with its total.",
+)
+def resolve_cmd(order_id: str, skus, accept_amounts: bool, **address: str | None) -> None:
+    """Fix an ON_HOLD order (SKU mapping, address, amounts) and send it on to the catalog."""
     mapping = {}
     for item in skus:
         channel_sku, sep, ours = item.rpartition("=")
@@ -230,7 +235,12 @@ def resolve_cmd(order_id: str, skus, **address: str | None) -> None:
 
     async def apply(conn):
         accepted = await handlers.resolve_order(
-            conn, order_id, mapping, {k: v for k, v in address.items() if v}, "operator:cli"
+            conn,
+            order_id,
+            mapping,
+            {k: v for k, v in address.items() if v},
+            "operator:cli",
+            accept_amounts,
         )
         await handlers.enqueue_all(conn, accepted.events, order_id)
         return accepted

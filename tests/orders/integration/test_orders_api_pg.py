@@ -32,6 +32,7 @@ async def test_admin_endpoints_need_the_bearer_token(orders: Orders):
         ("GET", "/orders/x"),
         ("POST", "/orders/import"),
         ("POST", "/orders/x/cancel"),
+        ("POST", "/orders/x/resolve"),
     ]:
         resp = await orders.http.request(method, path, headers={"authorization": "Bearer no"})
         assert resp.status_code == 401, (method, path)

@@ -506,3 +506,48 @@ def test_a_manual_csv_order_keeps_the_total_the_operator_typed():
     assert errors == [] and (order.discount_total, order.total) == (10000, 230000)
     held = lifecycle.new_order(order).order
     assert "total 230000 VND stated, 220000 VND computed" in (held.hold_reason or "")
+
+
+def _misstated_shopify_order(updated_at: str | None = None, city: str = "Hà Nội"):
+    payload = build_shopify_order(
+        order_number=9,
+        sku="S",
+        quantity=2,
+        unit_price_vnd=100000,
+        buyer={"city": city, "province": ""},
+    )
+    payload["total_price"] = str(int(payload["total_price"]) + 50000)
+    if updated_at:
+        payload["updated_at"] = updated_at
+    return parse_detail("shopify", payload, "shop")
+
+
+def test_the_operator_accepts_misstated_amounts_and_the_order_goes_on_with_the_stated_total():
+    held = lifecycle.new_order(_misstated_shopify_order()).order
+    assert held.status is OrderStatus.ON_HOLD
+
+    kept = lifecycle.resolve(held, {"S": "S"})
+    assert kept.outcome == "still_on_hold" and "amounts_inconsistent" in kept.order.hold_reason
+
+    released = lifecycle.resolve(kept.order, accept_amounts=True)
+    assert released.order.status is OrderStatus.PENDING_STOCK
+    assert released.order.total == held.total  # never corrected: the buyer was charged that
+    assert [type(e).__name__ for e in released.effects] == ["Placed"]
+
+
+def test_accepted_amounts_stay_accepted_when_the_channel_sends_the_order_again():
+    nowhere = "Xã Không Có, Tỉnh Không Có"
+    held = lifecycle.new_order(_misstated_shopify_order(city=nowhere)).order
+    accepted = lifecycle.resolve(held, accept_amounts=True).order
+    assert accepted.status is OrderStatus.ON_HOLD
+    assert "amounts_inconsistent" not in accepted.hold_reason
+
+    again = _misstated_shopify_order("2099-01-01T00:00:00+07:00", city=nowhere)
+    still = lifecycle.apply_channel_update(accepted, again).order
+    assert still.status is OrderStatus.ON_HOLD
+    assert "amounts_inconsistent" not in still.hold_reason, still.hold_reason
+
+    fixed = _misstated_shopify_order("2099-01-02T00:00:00+07:00", city="Hà Nội")
+    released = lifecycle.apply_channel_update(still, fixed)
+    assert released.order.status is OrderStatus.PENDING_STOCK
+    assert [type(e).__name__ for e in released.effects] == ["Placed"]

@@ -15,8 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from services.orders.domain.addresses.resolver import Outcome, read_locality, resolve
 from services.orders.domain.addresses.units import load
+from services.orders.domain.contacts import normalise_phone
+from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.model import Address, AdminCodes, ReceivedLocality
 
 __all__ = ["corrected", "load", "problems", "resolved"]
@@ -84,4 +88,12 @@ def corrected(address: Address | None, fields: Mapping[str, str | None]) -> Addr
     base: dict[str, Any] = address.model_dump() if address else {"country": VIETNAM}
     if "ward" in given and "district" not in given:
         base["district"] = None
-    return resolved(Address.model_validate(base | given))
+    if "phone" in given:  # typed as the operator reads it: 0912 345 678, +84 912-345-678
+        given["phone"] = normalise_phone(given["phone"], base.get("country") or VIETNAM)
+        if given["phone"] is None:
+            raise InvalidOrderPayload(f"phone {fields['phone']!r} is not a phone number")
+    try:
+        return resolved(Address.model_validate(base | given))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidOrderPayload(f"address: {problems}") from None
