@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from services.catalog.entrypoints.cli import catalog
@@ -9,13 +11,27 @@ from services.logistics.entrypoints.cli import logistics
 from services.notifications.entrypoints.cli import sms
 from services.orders.entrypoints.cli import channels, orders
 from shared.messaging.cli import dlq
-from shared.settings import StaleRunEnv, run_env_applied
+from shared.settings import NoDatabaseNamed, StaleRunEnv, run_env_applied
 
 # They start servers and services from their own environment, never another run's.
 STARTERS = ("run", "serve")
 
 
-@click.group()
+class _Ovop(click.Group):
+    """Turns "no server to talk to" into one line for the operator instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NoDatabaseNamed as exc:
+            raise click.ClickException(
+                f"{exc}, or start `make run` in this repository (its servers are found then)"
+            ) from None
+        except (ConnectionRefusedError, socket.gaierror) as exc:
+            raise click.ClickException(f"cannot reach the database: {exc}") from None
+
+
+@click.group(cls=_Ovop)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """OVOP fulfilment platform.

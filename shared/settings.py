@@ -31,6 +31,10 @@ def kafka_bootstrap_servers() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_KAFKA_BOOTSTRAP_SERVERS
 
 
+class NoDatabaseNamed(RuntimeError):
+    """Neither the environment nor a running `ovop run` names the database to use."""
+
+
 def database_url_for(service: str, server_url: str | None = None) -> str:
     """The URL of one service's own database."""
     own = os.environ.get(f"{service.upper()}_DATABASE_URL")
@@ -38,7 +42,7 @@ def database_url_for(service: str, server_url: str | None = None) -> str:
         return own
     server_url = server_url or os.environ.get("DATABASE_URL")
     if not server_url:
-        raise RuntimeError(
+        raise NoDatabaseNamed(
             f"set DATABASE_URL (a PostgreSQL server) or {service.upper()}_DATABASE_URL"
         )
     return with_database(server_url, f"ovop_{service}")

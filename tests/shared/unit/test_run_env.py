@@ -108,3 +108,14 @@ def test_applied_values_complete_the_environment_for_the_command_only(
         assert os.environ["DATABASE_URL"] == SERVERS["DATABASE_URL"]
         assert os.environ["ADMIN_TOKEN"] == "mine", "what the environment sets is kept"
     assert "DATABASE_URL" not in os.environ
+
+
+def test_with_no_server_named_anywhere_the_cli_says_so_in_one_line_without_a_traceback(run_dir):
+    from click.testing import CliRunner
+
+    from services.cli import main
+
+    result = CliRunner().invoke(main, ["orders", "list"])
+    assert result.exit_code == 1
+    assert "set DATABASE_URL" in result.output and "make run" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, RuntimeError)
