@@ -89,9 +89,10 @@ def corrected(address: Address | None, fields: Mapping[str, str | None]) -> Addr
     if "ward" in given and "district" not in given:
         base["district"] = None
     if "phone" in given:  # typed as the operator reads it: 0912 345 678, +84 912-345-678
-        given["phone"] = normalise_phone(given["phone"], base.get("country") or VIETNAM)
-        if given["phone"] is None:
-            raise InvalidOrderPayload(f"phone {fields['phone']!r} is not a phone number")
+        phone = normalise_phone(given["phone"], base.get("country") or VIETNAM)
+        if phone is None:
+            raise InvalidOrderPayload(f"phone {given['phone']!r} is not a phone number")
+        given["phone"] = phone
     try:
         return resolved(Address.model_validate(base | given))
     except ValidationError as exc:
