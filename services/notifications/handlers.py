@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,6 +65,9 @@ from shared.phones import normalise_phone
 
 log = structlog.get_logger(__name__)
 NEW_ORDER_ALERT = t.NEW_ORDER  # kept for callers of the first version
+# A whole order is cancelled once, but orders may say so twice: when it cancels the order, and
+# again when it releases a reservation that reached it after that. Both answer as one source.
+_WHOLE_ORDER_CANCELLED = uuid.UUID("3f6d2b8e-9c41-5e7a-b0d2-6a8c4e1f7d93")
 
 
 @dataclass(frozen=True)
@@ -389,15 +392,16 @@ class Handlers:
 
     async def _tell_buyer(
         self, conn, env: Envelope, order_id: str, message_type: str, context: dict[str, Any],
-        shipment_id: str | None = None, promo: str | None = None,
+        shipment_id: str | None = None, promo: str | None = None, source: Source | None = None,
     ) -> list:  # fmt: skip
         _bind(order_id=order_id, shipment_id=shipment_id)
+        source = source or Source.of(env)
         await db.lock_order(conn, order_id)
         buyer = await db.buyer(conn, order_id)
         if buyer is None:
             # Its OrderPlaced, which names the buyer, comes on another topic: wait for it.
             await db.keep_waiting_buyer_message(
-                conn, event_id=env.event_id, message_type=message_type,
+                conn, event_id=source.event_id, message_type=message_type,
                 event_type=env.event_type, order_id=order_id, shipment_id=shipment_id,
                 context=context, promo=promo, event_at=env.occurred_at,
                 correlation_id=env.correlation_id,
@@ -405,7 +409,7 @@ class Handlers:
             metrics.WAITING.labels(env.event_type).inc()
             log.info("notify.waiting_for_order")
             return []
-        await self._message_buyer(conn, buyer, Source.of(env), env.event_type, message_type,
+        await self._message_buyer(conn, buyer, source, env.event_type, message_type,
                                   context, shipment_id, promo)  # fmt: skip
         return []
 
@@ -435,9 +439,12 @@ class Handlers:
 
     async def order_cancelled(self, conn, env: Envelope, e: OrderCancelled) -> list:
         partial = sum(line.quantity for line in e.lines)
+        source = Source.of(env)
+        if not e.lines:  # the whole order: its message is the order's, whichever event says so
+            source = replace(source, event_id=uuid.uuid5(_WHOLE_ORDER_CANCELLED, e.order_id))
         return await self._tell_buyer(
             conn, env, e.order_id, t.ORDER_CANCELLED,
-            {"partial": partial, "after_pickup": e.after_pickup},
+            {"partial": partial, "after_pickup": e.after_pickup}, source=source,
         )  # fmt: skip
 
     async def shipment(self, conn, env: Envelope, e: ShipmentEvent) -> list:

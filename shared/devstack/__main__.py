@@ -18,7 +18,11 @@ from .stack import DevStack
 
 def _stack(args: argparse.Namespace) -> DevStack:
     return DevStack(
-        Path(args.root), kafka_port=args.kafka_port, pg_port=args.pg_port, fresh=args.fresh
+        Path(args.root),
+        kafka_port=args.kafka_port,
+        pg_port=args.pg_port,
+        fresh=args.fresh,
+        durable=args.durable,
     )
 
 
@@ -79,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--kafka-port", type=int)
         p.add_argument("--pg-port", type=int)
         p.add_argument("--fresh", action="store_true", help="wipe the data folder first")
+        p.add_argument(
+            "--durable",
+            action="store_true",
+            help="with --fresh, keep PostgreSQL's fsync and synchronous_commit on",
+        )
     sub.choices["exec"].add_argument("cmd", nargs=argparse.REMAINDER)
     sub.add_parser("fetch", help="only download the Kafka jars")
     args = parser.parse_args(argv)

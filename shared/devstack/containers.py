@@ -38,12 +38,13 @@ def start_kafka() -> tuple[Any, str]:
     return container, container.get_bootstrap_server()
 
 
-def start_postgres() -> tuple[Any, str]:
+def start_postgres(durable: bool = False) -> tuple[Any, str]:
     from testcontainers.community.postgres import PostgresContainer
 
     container = PostgresContainer(
         PG_IMAGE, username="ovop", password="ovop", dbname="postgres", driver=None
     )
-    container.with_command("postgres -c max_connections=300 -c fsync=off")
+    flushes = "" if durable else " -c fsync=off"
+    container.with_command(f"postgres -c max_connections=300{flushes}")
     container.start()
     return container, container.get_connection_url()

@@ -75,12 +75,16 @@ def _make_traversable(path: Path) -> None:
 
 
 class LocalPostgres:
-    """Data in <root>/pg, kept across restarts. fresh=True trades durability for speed."""
+    """Data in <root>/pg, kept across restarts. fresh=True trades durability for speed, unless
+    durable=True keeps PostgreSQL's disk flushes (a soak or a benchmark measuring real commits)."""
 
-    def __init__(self, root: Path, port: int | None = None, fresh: bool = False) -> None:
+    def __init__(
+        self, root: Path, port: int | None = None, fresh: bool = False, durable: bool = False
+    ) -> None:
         self.root = root
         self.port = port or free_port()
         self.fresh = fresh
+        self.skip_flushes = fresh and not durable
         self.pgdata = root / "pg"
         self.server = Server("postgres", root / "postgres.log")
 
@@ -107,7 +111,7 @@ class LocalPostgres:
             "-c",
             "max_connections=300",
         ]
-        if self.fresh:  # throwaway test data: skip the disk flushes
+        if self.skip_flushes:  # throwaway test data: skip the disk flushes
             opts += [
                 "-c",
                 "fsync=off",
@@ -145,7 +149,7 @@ class LocalPostgres:
             "--locale=C",
             "--no-instructions",
         ]
-        if self.fresh:
+        if self.skip_flushes:
             cmd.append("--no-sync")
         try:
             res = subprocess.run(cmd, capture_output=True, text=True, cwd="/", **as_user)

@@ -24,7 +24,8 @@ _hooks_installed = False
 
 class DevStack:
     """Kafka + PostgreSQL for one data folder. start() returns the env vars to export;
-    stop() (or leaving the `with` block) stops what start() started."""
+    stop() (or leaving the `with` block) stops what start() started. `fresh` wipes the folder
+    first and, unless `durable`, runs PostgreSQL without its disk flushes."""
 
     def __init__(
         self,
@@ -33,11 +34,13 @@ class DevStack:
         kafka_port: int | None = None,
         pg_port: int | None = None,
         fresh: bool = False,
+        durable: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
         self.kafka_port = kafka_port
         self.pg_port = pg_port
         self.fresh = fresh
+        self.durable = durable
         self.env: dict[str, str] = {}
         self._kafka: LocalKafka | None = None
         self._pg: LocalPostgres | None = None
@@ -67,7 +70,7 @@ class DevStack:
                 self._containers.append(container)
                 kind = "docker"
             if not db_url:
-                container, db_url = containers.start_postgres()
+                container, db_url = containers.start_postgres(self.durable)
                 self._containers.append(container)
         elif not (kafka_url and db_url):
             self._lock_root()
@@ -78,7 +81,9 @@ class DevStack:
                 self._kafka.start()
                 kafka_url, kind = self._kafka.bootstrap, KIND
             if not db_url:
-                self._pg = LocalPostgres(self.root, self.pg_port, fresh=self.fresh)
+                self._pg = LocalPostgres(
+                    self.root, self.pg_port, fresh=self.fresh, durable=self.durable
+                )
                 self._pg.start()
                 db_url = self._pg.url
         assert kafka_url and db_url

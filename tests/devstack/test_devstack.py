@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.devstack import KAFKA_VERSION, DevStack
+from shared.devstack.postgres import LocalPostgres
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +177,28 @@ def test_busy_port_fails_loudly(tmp_path: Path, local_only: None) -> None:
         with pytest.raises(RuntimeError, match="Kafka port .* in use"):
             stack.start()
     assert stack.pids() == {}
+
+
+@pytest.mark.parametrize(
+    ("durable", "expected"),
+    [
+        (False, {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}),
+        (True, {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}),
+    ],
+)
+async def test_a_fresh_postgres_flushes_to_disk_only_when_asked_to_be_durable(
+    tmp_path: Path, durable: bool, expected: dict[str, str]
+) -> None:
+    (tmp_path / "stack").mkdir()
+    pg = LocalPostgres(tmp_path / "stack", fresh=True, durable=durable)
+    pg.start()
+    try:
+        pg.wait_ready()
+        conn = await asyncpg.connect(pg.url)
+        try:
+            shown = {name: await conn.fetchval(f"show {name}") for name in expected}
+        finally:
+            await conn.close()
+    finally:
+        pg.stop()
+    assert shown == expected

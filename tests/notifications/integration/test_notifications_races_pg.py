@@ -13,7 +13,7 @@ from services.notifications.adapters.providers import DevProvider
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.handlers import Handlers, Notifier
 from services.notifications.metrics import WAITING
-from shared.contracts.events import OrderPlaced, PickupCancelled, PickupRescheduled
+from shared.contracts.events import OrderCancelled, OrderPlaced, PickupCancelled, PickupRescheduled
 from shared.contracts.logistics import ShipmentPickedUp
 from tests.notifications.conftest import fast_settings, pickup
 from tests.notifications.integration.test_triggers import BUYER_PHONE, order_placed, shipment
@@ -32,6 +32,7 @@ def handlers() -> Handlers:
 def handler_for(h: Handlers, event):
     return {
         "OrderPlaced": h.order_placed,
+        "OrderCancelled": h.order_cancelled,
         "ShipmentPickedUp": h.shipment,
         "PickupScheduled": h.pickup_scheduled,
         "PickupRescheduled": h.pickup_rescheduled,
@@ -78,6 +79,24 @@ async def test_a_shipment_message_before_its_order_is_placed_is_sent_once_when_i
     assert waited == (1 if first == "early" else 0)
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM waiting_buyer_messages") == 0
+
+
+@BOTH_ORDERS
+async def test_a_buyer_is_told_once_of_an_order_cancelled_twice_over(pool, handlers, first):
+    """Orders says so again when it releases a reservation that reached it after the order was
+    cancelled (the soak's cancellations mid-flight): one order, one cancellation message."""
+    placed = order_placed("o-cancelled")
+    by_channel = OrderCancelled(order_id="o-cancelled", reason="cancelled on the channel")
+    released = OrderCancelled(
+        order_id="o-cancelled", reason="reservation arrived while CANCELLED: released"
+    )
+    cancellations = [(by_channel, wrap(by_channel)), (released, wrap(released))]
+    order = (placed, wrap(placed))
+    early = first == "early"  # the cancellations before OrderPlaced names the buyer
+    await feed(pool, handlers, *([*cancellations, order] if early else [order, *cancellations]))
+
+    told = [(m["message_type"], m["recipient"]) for m in await messages(pool)]
+    assert told == [("buyer.order_cancelled", BUYER_PHONE)]
 
 
 @BOTH_ORDERS
