@@ -8,6 +8,7 @@ own and write the returned events to the outbox in it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 
 import asyncpg
@@ -53,6 +54,10 @@ async def reserve_stock(conn: asyncpg.Connection, env: Envelope, event: OrderPla
         (listed.get(line.channel_sku or "") or line.sku or line.channel_sku or "", line.quantity)
         for line in event.lines
     ]
+    channel_skus: dict[str, set[str]] = defaultdict(set)
+    for (sku, _), line in zip(lines, event.lines, strict=True):
+        if line.channel_sku and line.channel_sku != sku:
+            channel_skus[sku].add(line.channel_sku)
     decision = await db.reserve_for_order(conn, event.order_id, lines)
     if isinstance(decision, Rejected):
         metrics.RESERVATIONS.labels("rejected").inc()
@@ -66,7 +71,7 @@ async def reserve_stock(conn: asyncpg.Connection, env: Envelope, event: OrderPla
         StockReserved(
             order_id=event.order_id,
             order_ref=event.order_ref,
-            allocations=allocations(decision.lines, products, producers),
+            allocations=allocations(decision.lines, products, producers, channel_skus),
             cod_amount=event.cod_amount,
             currency=event.currency,
             shipping_address=event.shipping_address,
@@ -214,6 +219,7 @@ def allocations(
     reserved: tuple[tuple[str, int], ...],
     products: dict[str, Product],
     producers: dict[str, Producer],
+    channel_skus: Mapping[str, Collection[str]] | None = None,
 ) -> list[ProducerAllocation]:
     """Group the reserved lines by producer: each producer prepares its own parcel."""
     by_producer: dict[str, list[ReservedLine]] = defaultdict(list)
@@ -223,6 +229,7 @@ def allocations(
         by_producer[producer.producer_id].append(
             ReservedLine(
                 sku=sku,
+                channel_skus=sorted((channel_skus or {}).get(sku, ())),
                 name=name,
                 quantity=quantity,
                 weight_g=product.weight_g,

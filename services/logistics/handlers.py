@@ -247,9 +247,12 @@ async def _cancel_shipment(
 
 
 def _without(lines: list[dict], cancelled: dict[str, int]) -> list[dict]:
+    """The lines left once `cancelled` (our SKU, or a channel SKU the catalog reserved it for,
+    -> units) is taken off."""
     left = []
     for line in lines:
-        quantity = line["quantity"] - cancelled.get(line["sku"], 0)
+        names = [line["sku"], *line.get("channel_skus", ())]
+        quantity = line["quantity"] - sum(cancelled.get(name, 0) for name in names)
         if quantity > 0:
             left.append(line | {"quantity": quantity})
     return left

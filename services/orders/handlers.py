@@ -275,7 +275,8 @@ async def on_stock_reserved(conn: asyncpg.Connection, env: Envelope, event: Stoc
         (a.producer_id, [(ln.sku, ln.name, ln.quantity) for ln in a.lines])
         for a in event.allocations
     )
-    result = lifecycle.on_reserved(current, units)
+    mapped = {cs: ln.sku for a in event.allocations for ln in a.lines for cs in ln.channel_skus}
+    result = lifecycle.on_reserved(current, units, mapped)
     accepted = await _save(conn, current, deadline, result, f"catalog:{env.event_id}")
     await _observe_journey(conn, current, result)
     return accepted.events

@@ -37,6 +37,9 @@ class Contact(Part):
 
 class ReservedLine(Part):
     sku: Identifier
+    # The order's channel SKUs this SKU was reserved for, so that a cancellation naming a
+    # channel SKU (all the platform knows) finds its units downstream.
+    channel_skus: list[str] = Field(default_factory=list)
     name: str
     quantity: int = Field(gt=0)
     weight_g: int = Field(ge=0)  # per unit

@@ -376,14 +376,26 @@ def resolve(
     return _settle(current, order, facts, "released", "resolved by the operator")
 
 
-def on_reserved(current: CanonicalOrder, units: Sequence[FulfilmentUnit]) -> Result:
+def on_reserved(
+    current: CanonicalOrder,
+    units: Sequence[FulfilmentUnit],
+    skus: Mapping[str, str] | None = None,
+) -> Result:
     """The catalog reserved stock, grouped per producer: one fulfilment unit each. Shipment facts
-    that came first (logistics hears of the reservation before we do) join their unit."""
+    that came first (logistics hears of the reservation before we do) join their unit. `skus`
+    (channel SKU -> our SKU, as the catalog mapped them) names each line by our SKU from now
+    on, so that later cancellations name the units logistics and the catalog hold."""
     facts = facts_of(current)
     if facts.reserved:
         return Result(current, "unchanged")
+    lines = [
+        line.model_copy(update={"sku": skus[line.channel_sku]})
+        if skus and line.sku is None and line.channel_sku is not None and line.channel_sku in skus
+        else line
+        for line in current.lines
+    ]
     order = current.model_copy(
-        update={"fulfilment_units": sorted(units, key=lambda u: u.producer_id)}
+        update={"fulfilment_units": sorted(units, key=lambda u: u.producer_id), "lines": lines}
     )
     result = _settle(current, order, facts.model_copy(update={"reserved": True}), "confirmed", "")
     if any(isinstance(e, Cancelled) for e in result.effects):

@@ -186,6 +186,12 @@ async def test_an_order_for_those_ids_reserves_their_stock_exactly(
         "0042": ["0042/TRA-1", "abc"],
         "htx-mật-ong": ["hg.honey_500"],
     }
+    # Each reserved SKU names the channel SKUs it was reserved for: the platform cancels by those.
+    assert {ln.sku: ln.channel_skus for a in reserved.allocations for ln in a.lines} == {
+        "0042/TRA-1": [],
+        "abc": ["TT-abc"],
+        "hg.honey_500": ["TT mật ong 500"],
+    }
     async with catalog_pool.acquire() as conn:
         figures = [await stock_level(conn, sku) for sku in ("hg.honey_500", "abc", "ABC")]
     assert figures == [

@@ -106,6 +106,29 @@ async def test_a_partial_cancellation_before_its_reservation_makes_the_parcel_li
         assert len(queued) == 1
 
 
+@BOTH_ORDERS
+async def test_a_partial_cancellation_naming_the_platforms_sku_makes_the_parcel_lighter(
+    pool, handlers, first
+):
+    """A marketplace knows its own SKU only; the catalog says which of ours it reserved for it."""
+    honey = allocation("PRD-A", 23.16, 105.41)
+    [line] = honey.lines
+    honey = honey.model_copy(
+        update={"lines": [line.model_copy(update={"channel_skus": ["mật ong 500g"]})]}
+    )
+    stock = reserved("o-race-3", honey)
+    cancel = OrderCancelled(
+        order_id="o-race-3",
+        reason="lines cancelled on the channel",
+        lines=[CancelledLine(sku="mật ong 500g", quantity=1)],
+    )
+    await feed(pool, handlers, *((cancel, stock) if first == "early" else (stock, cancel)))
+
+    row = await shipment(pool)
+    assert (row["status"], row["weight_g"]) == ("QUEUED", 750)
+    assert [line["quantity"] for line in db.as_json(row["lines"])] == [1]
+
+
 def tracking(code: str, at: datetime, *, shipment_id: str | None = None) -> CarrierStatusReported:
     return CarrierStatusReported(
         carrier="ghn",

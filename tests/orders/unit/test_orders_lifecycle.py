@@ -183,3 +183,12 @@ def test_an_order_stored_before_it_kept_facts_keeps_its_status_and_its_units_mov
     assert delivered.order.status is S.SHIPPED
     both = lifecycle.on_shipment(delivered.order, "P2", "S2", "delivered", T0 + timedelta(1), "x")
     assert both.order.status is S.DELIVERED
+
+
+def test_once_reserved_a_lines_channel_sku_is_named_by_ours_in_every_later_cancellation():
+    units = lifecycle.units_from_allocations([("P-HONEY", [("HG-HONEY-500", "Mat ong", 3)])])
+    reserved = lifecycle.on_reserved(placed(), units, {"LZ-HONEY-500": "HG-HONEY-500"}).order
+    assert {line.sku for line in reserved.lines} == {"HG-HONEY-500"}
+    update = lazada(["canceled", "pending", "pending"], "2025-08-01 09:00:00 +0700")
+    result = lifecycle.apply_channel_update(reserved, update)
+    assert result.effects == [Cancelled(result.effects[0].reason, (("HG-HONEY-500", 1),))]
