@@ -42,11 +42,9 @@ async def run_env(kafka_bootstrap: str, database_server: str, run_dir: Path) -> 
     return env
 
 
-async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on_ctrl_c(
-    kafka_bootstrap, database_server, tmp_path
-):
-    env = await run_env(kafka_bootstrap, database_server, tmp_path)
-    proc = await asyncio.create_subprocess_exec(
+async def start_run(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`ovop run` (what `make run` does) as a process, its output on a pipe."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "services.cli",
@@ -58,6 +56,13 @@ async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on_ctrl_c(
+    kafka_bootstrap, database_server, tmp_path
+):
+    env = await run_env(kafka_bootstrap, database_server, tmp_path)
+    proc = await start_run(env)
     seen: list[str] = []
     try:
         async with asyncio.timeout(120):
@@ -130,18 +135,7 @@ async def test_ovop_in_another_terminal_finds_the_run_and_a_killed_service_is_re
     kafka_bootstrap, database_server, make_database, tmp_path
 ):
     env = await run_env(kafka_bootstrap, database_server, tmp_path)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.cli",
-        "run",
-        "--interval",
-        "0.5",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    proc = await start_run(env)
     output = Output(proc)
     try:
         await output.wait_for("ready in ")

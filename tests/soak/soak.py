@@ -28,7 +28,12 @@ import httpx  # noqa: E402
 
 from services.orders.adapters.postgres import add_channel_account  # noqa: E402
 from services.platform.isolated import isolated_env  # noqa: E402
-from services.platform.run import start_services, stop_services, wait_ready  # noqa: E402
+from services.platform.run import (  # noqa: E402
+    start_service,
+    start_services,
+    stop_services,
+    wait_ready,
+)
 from services.platform.serve import SERVICE_NAMES  # noqa: E402
 from shared.db.pool import connect  # noqa: E402
 from tests.soak.checks import SCHEDULED_OR_BEYOND, Verdict, Violation  # noqa: E402
@@ -39,18 +44,6 @@ from tests.soak.state import read_stored, stages, wait_quiet  # noqa: E402
 
 RUNNING: dict[str, subprocess.Popen] = {}  # for the watchdog: never leave services behind
 CALLBACK = "https://ovop.example/webhooks/shopee/"
-
-
-def start_one(name: str, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
-    """One service again, as services/platform/run.py starts them (its log appended to)."""
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", name],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
 
 
 async def durability(server: str) -> dict[str, str]:
@@ -148,7 +141,7 @@ async def kill_midway(
     killed = f"{name} SIGKILLed after {progress[0]} sales"
     print(f"fault: {killed}; restarting it", flush=True)
     await asyncio.sleep(1.0)
-    procs[name] = RUNNING[name] = start_one(name, env, logs)
+    procs[name] = RUNNING[name] = start_service(name, env, logs)
     started = time.monotonic()
     await wait_ready(env, procs)
     return f"{killed}, ready again {time.monotonic() - started:.1f}s after its restart"
