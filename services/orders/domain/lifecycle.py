@@ -156,10 +156,30 @@ def _derive(order: CanonicalOrder, facts: OrderFacts) -> CanonicalOrder:
             "status": status,
             "hold_reason": "; ".join(holds) if status is S.ON_HOLD else None,
             "fulfilment_units": [
-                _unit_view(u, shipped.get(u.producer_id)) for u in order.fulfilment_units
+                _unit_view(u, shipped.get(u.producer_id)) for u in _still_wanted(order)
             ],
         }
     )
+
+
+def _still_wanted(order: CanonicalOrder) -> list[FulfilmentUnit]:
+    """The units' lines less what was cancelled since the reservation. A unit line keeps the
+    smaller of what was reserved and what the order's lines still want of its SKU: cancelled
+    units only grow, so this is the same whatever order the facts came in. A SKU the order's
+    lines do not name (a mapping not heard of) is left as reserved."""
+    wanted: dict[str, int] = {}
+    for line in order.lines:
+        for name in {line.sku, line.channel_sku}:
+            if name is not None:
+                wanted[name] = wanted.get(name, 0) + line.active_quantity
+    units = []
+    for unit in order.fulfilment_units:
+        lines = [
+            ln.model_copy(update={"quantity": min(ln.quantity, wanted.get(ln.sku, ln.quantity))})
+            for ln in unit.lines
+        ]
+        units.append(unit.model_copy(update={"lines": [ln for ln in lines if ln.quantity > 0]}))
+    return units
 
 
 def _effects(before: CanonicalOrder, after: CanonicalOrder, lines_reason: str) -> list[Effect]:

@@ -192,3 +192,21 @@ def test_once_reserved_a_lines_channel_sku_is_named_by_ours_in_every_later_cance
     update = lazada(["canceled", "pending", "pending"], "2025-08-01 09:00:00 +0700")
     result = lifecycle.apply_channel_update(reserved, update)
     assert result.effects == [Cancelled(result.effects[0].reason, (("HG-HONEY-500", 1),))]
+
+
+def test_a_units_lines_shrink_by_what_is_cancelled_since_in_either_order():
+    units = lifecycle.units_from_allocations([("P-HONEY", [("HG-HONEY-500", "Mat ong", 3)])])
+    skus = {"LZ-HONEY-500": "HG-HONEY-500"}
+    update = lazada(["canceled", "pending", "pending"], "2025-08-01 09:00:00 +0700")
+    reserved = lifecycle.on_reserved(placed(), units, skus).order
+    reserved_first = lifecycle.apply_channel_update(reserved, update).order
+    cancelled = lifecycle.apply_channel_update(placed(), update).order
+    cancelled_first = lifecycle.on_reserved(cancelled, units, skus).order
+    for order in (reserved_first, cancelled_first):
+        [unit] = order.fulfilment_units
+        assert [(ln.sku, ln.quantity) for ln in unit.lines] == [("HG-HONEY-500", 2)]
+    # Every unit cancelled: the unit names nothing left to prepare.
+    gone = lazada(["canceled"] * 3, "2025-08-01 10:00:00 +0700")
+    assert (
+        lifecycle.apply_channel_update(reserved_first, gone).order.fulfilment_units[0].lines == []
+    )
