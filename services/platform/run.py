@@ -85,11 +85,19 @@ async def wait_ready(
                 try:
                     if (await client.get(url)).status_code == 200:
                         break
-                except httpx.TransportError:
-                    pass
+                except httpx.TransportError as exc:
+                    stopping(exc)
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{name} not ready after {timeout}s")
                 await asyncio.sleep(0.2)
+
+
+def stopping(exc: BaseException) -> None:
+    """Re-raises `exc` when the task is being cancelled: an error met on the way out (a
+    connection cut by the stop) is no outage to wait out, and waiting would swallow the stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise exc
 
 
 def stop_services(procs: dict[str, subprocess.Popen], timeout: float = 25.0) -> None:
@@ -125,6 +133,7 @@ async def follow_journey(server_url: str | None, since: float) -> None:
         try:
             await _follow(server_url, since, seen)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            stopping(exc)
             print(f"journey: the database does not answer ({exc!r}); trying again", flush=True)
             await asyncio.sleep(5)
 
@@ -146,7 +155,8 @@ async def _follow(server_url: str | None, since: float, seen: set) -> None:
             await asyncio.sleep(1)
     finally:
         for conn, _, _ in feeds:
-            await conn.close()
+            conn.terminate()  # a read-only feed: nothing to finish, and no await that could
+            # replace the cancellation that stops the run with an error caught below
 
 
 async def journey(
@@ -207,7 +217,9 @@ def cli_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops everything as Ctrl-C does
+    # SIGTERM stops everything as Ctrl-C does, the same way: while the journey runs, asyncio
+    # turns Ctrl-C into cancelling it; before, it is a KeyboardInterrupt.
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def main(interval_s: float = 5.0) -> int:

@@ -104,6 +104,9 @@ async def simulate(
                         f"{_outcome(again)}"
                     )
             except httpx.TransportError as exc:  # the orders service is restarting: carry on
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # no: the run is stopping
+                    raise
                 echo(f"simulator: {what} not sent, orders did not answer ({type(exc).__name__})")
             await asyncio.sleep(interval_s)
 

@@ -5,6 +5,7 @@ Ctrl-C or SIGTERM leaves nothing behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -63,26 +64,48 @@ async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on
 ):
     env = await run_env(kafka_bootstrap, database_server, tmp_path)
     proc = await start_run(env)
-    seen: list[str] = []
+    output = Output(proc)
     try:
-        async with asyncio.timeout(120):
-            while not any(line.startswith("SMS to producer ") for line in seen):
-                line = (await proc.stdout.readline()).decode()
-                assert line, "ovop run exited:\n" + "".join(seen)
-                seen.append(line)
+        await output.wait_for("SMS to producer ")
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) == 4, "the four services, and no Kafka or PostgreSQL of its own"
         proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(60):
-            await proc.wait()
+        await stopped(proc, output)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-    output = "".join(seen)
-    assert "(external)" in output and "-> 200 queued" in output
-    assert "SMS to producer +8491*****" in output  # the producer's phone, masked
-    assert proc.returncode == 0
+        kill_tree(proc)
+    lines = "".join(output.lines)
+    assert "(external)" in lines and "-> 200 queued" in lines
+    assert "SMS to producer +8491*****" in lines  # the producer's phone, masked
+    assert proc.returncode == 0, lines
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+async def stopped(proc: asyncio.subprocess.Process, output: Output, timeout: float = 60) -> None:
+    """Waits for `ovop run` to exit; if it does not, says what it and its children were doing."""
+    try:
+        async with asyncio.timeout(timeout):
+            await proc.wait()
+    except TimeoutError:
+        tree = [
+            f"{c.pid} {c.status()} {' '.join(c.cmdline()[-2:])}"
+            for c in psutil.Process(proc.pid).children(recursive=True)
+        ]
+        raise AssertionError(
+            f"ovop run still running {timeout:g}s after the signal; children: {tree}; "
+            "output:\n" + "".join(output.lines[-40:])
+        ) from None
+
+
+def kill_tree(proc: asyncio.subprocess.Process) -> None:
+    """A run that did not stop must not leave its services in the broker's consumer groups,
+    where they would take partitions from the tests that come next."""
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(psutil.NoSuchProcess):
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+    proc.kill()
 
 
 class Output:
@@ -182,11 +205,9 @@ async def test_ovop_in_another_terminal_finds_the_run_and_a_killed_service_is_re
 
         children = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(60):
-            await proc.wait()
+        await stopped(proc, output)
     finally:
-        if proc.returncode is None:
-            proc.kill()
+        kill_tree(proc)
     assert proc.returncode == 0, "".join(output.lines)
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert not env_file.exists(), "the CLI no longer finds a run that stopped"
