@@ -225,6 +225,9 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def main(interval_s: float = 5.0) -> int:
     started = time.monotonic()
     root = run_dir()
+    # Started in the background by a non-interactive shell (nohup, CI), a process inherits
+    # SIGINT ignored; the operator's Ctrl-C (or `kill -INT`) must still stop everything.
+    previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     stack = None
     if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and databases_given()):
@@ -263,6 +266,7 @@ def main(interval_s: float = 5.0) -> int:
         if stack:
             stack.stop()
         signal.signal(signal.SIGTERM, previous_sigterm)
+        signal.signal(signal.SIGINT, previous_sigint)
     return status
 
 

@@ -43,8 +43,15 @@ async def run_env(kafka_bootstrap: str, database_server: str, run_dir: Path) -> 
     return env
 
 
-async def start_run(env: dict[str, str]) -> asyncio.subprocess.Process:
-    """`ovop run` (what `make run` does) as a process, its output on a pipe."""
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+async def start_run(
+    env: dict[str, str], *, sigint_ignored: bool = False
+) -> asyncio.subprocess.Process:
+    """`ovop run` (what `make run` does) as a process, its output on a pipe; with
+    `sigint_ignored`, as a non-interactive shell starts a background job (nohup, CI)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -56,6 +63,7 @@ async def start_run(env: dict[str, str]) -> asyncio.subprocess.Process:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -63,7 +71,7 @@ async def test_ovop_run_uses_the_given_servers_shows_an_sms_and_stops_cleanly_on
     kafka_bootstrap, database_server, tmp_path
 ):
     env = await run_env(kafka_bootstrap, database_server, tmp_path)
-    proc = await start_run(env)
+    proc = await start_run(env, sigint_ignored=True)  # Ctrl-C works however it was started
     output = Output(proc)
     try:
         await output.wait_for("SMS to producer ")
