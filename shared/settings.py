@@ -15,6 +15,7 @@ import shlex
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TypeVar, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
@@ -83,13 +84,21 @@ class ServiceSettings(BaseSettings):
         return self.http_port or DEFAULT_PORTS[self.service]
 
 
-def load_settings(service: str) -> ServiceSettings:
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@overload
+def load_settings(service: str) -> ServiceSettings: ...
+@overload
+def load_settings(service: str, kind: type[S]) -> S: ...
+def load_settings(service: str, kind: type[ServiceSettings] = ServiceSettings) -> ServiceSettings:
+    """A service's settings from the environment; `<SERVICE>_HTTP_PORT` wins over HTTP_PORT."""
     prefix = f"{service.upper()}_"
     port = os.environ.get(f"{prefix}HTTP_PORT")
     overrides: dict[str, object] = {"service": service}
     if port:
         overrides["http_port"] = int(port)
-    return ServiceSettings(**overrides)  # type: ignore[arg-type]
+    return kind(**overrides)  # type: ignore[arg-type]
 
 
 def run_dir() -> Path:

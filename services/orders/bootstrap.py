@@ -1,20 +1,24 @@
-"""The orders service's composition root."""
+"""The orders service's composition root: its settings, and the state its webhook route and its
+jobs share, made here once per service."""
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass, field
 from importlib import resources
 
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from services.orders import handlers, jobs
+from services.orders import handlers
 from services.orders.adapters.webhook_queue import QueueWriter
 from services.orders.domain import addresses
 from services.orders.entrypoints import api
 from services.orders.entrypoints.webhooks import receive_webhook
+from services.orders.jobs import Jobs
+from services.orders.settings import OrdersSettings, load
+from services.orders.state import State
 from shared.contracts.events import (
     PICKUPS,
     RESERVATIONS,
@@ -28,22 +32,21 @@ from shared.contracts.events import (
 )
 from shared.messaging.consumer import Subscription
 from shared.runtime import Service
-from shared.settings import ServiceSettings, load_settings
+from shared.settings import ServiceSettings
 
 MIGRATIONS = resources.files("services.orders") / "migrations"
 
 
-def routes(service: Service) -> list[Route]:
+def routes(service: Service, settings: OrdersSettings, state: State) -> list[BaseRoute]:
     def pool() -> asyncpg.Pool:
         assert service.pool is not None
         return service.pool
 
     writer = QueueWriter(pool)
-    # Past this many queued pushes, new ones get 503 and the platforms send them again later.
-    queue_limit = int(os.environ.get("ORDERS_WEBHOOK_QUEUE_LIMIT", "100000"))
+    queue_limit = settings.webhook_queue_limit
 
     async def webhook(request: Request) -> Response:
-        return await receive_webhook(request, pool(), writer, queue_limit)
+        return await receive_webhook(request, pool(), writer, queue_limit, state)
 
     def token() -> str | None:
         secret = service.settings.admin_token
@@ -66,13 +69,30 @@ SUBSCRIPTIONS = [
 ]
 
 
-def build(settings: ServiceSettings | None = None) -> Service:
+@dataclass
+class OrdersService(Service):
+    state: State = field(default_factory=State)
+
+
+def build(settings: ServiceSettings | None = None) -> OrdersService:
+    orders = _orders_settings(settings)
     # Read at start, not by the first order, and frozen out of the GC with the start-up heap.
     addresses.load()
-    return Service(
-        settings=settings or load_settings("orders"),
+    state = State()
+    return OrdersService(
+        settings=orders,
         migrations=MIGRATIONS,
         subscriptions=SUBSCRIPTIONS,
-        routes=routes,
-        background=jobs.JOBS,
+        routes=lambda service: routes(service, orders, state),
+        background=Jobs(orders, state).all(),
+        state=state,
     )
+
+
+def _orders_settings(settings: ServiceSettings | None) -> OrdersSettings:
+    """Shared settings (a test's, a benchmark's) completed with the environment's `ORDERS_*`."""
+    if settings is None:
+        return load()
+    if isinstance(settings, OrdersSettings):
+        return settings
+    return OrdersSettings(**settings.model_dump())

@@ -4,7 +4,7 @@ writes them to the outbox in the same transaction (`enqueue_all`, or the shared 
 
 from __future__ import annotations
 
-import os
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejec
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus, can_transition
 from services.orders.metrics import JOURNEY_SECONDS
+from services.orders.settings import OrdersSettings, load
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     Address,
@@ -44,7 +45,14 @@ SERVICE = "orders"
 
 def reservation_timeout() -> timedelta:
     """How long the saga waits for the catalog before it cancels and releases."""
-    return timedelta(seconds=float(os.environ.get("ORDERS_RESERVATION_TIMEOUT_S", "900")))
+    return timedelta(seconds=_environment().reservation_timeout_s)
+
+
+@functools.cache
+def _environment() -> OrdersSettings:
+    # Read once per process: every order written needs it, and building settings is too slow
+    # to repeat per order.
+    return load()
 
 
 def retry_delay_s(attempts: int) -> float:

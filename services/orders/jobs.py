@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,19 +33,17 @@ from services.orders.adapters.intake import NewOrderWriter
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
 from services.orders.adapters.platforms.shopee import ShopeeClient
 from services.orders.adapters.platforms.tiki import TikiClient
-from services.orders.domain.channels.registry import parse_detail
+from services.orders.domain.channels.registry import Account, parse_detail
 from services.orders.domain.channels.tiki import ORDER_EVENTS
 from services.orders.domain.errors import OrderError
 from services.orders.handlers import retry_delay_s
 from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
+from services.orders.settings import OrdersSettings
+from services.orders.state import State
+from shared.runtime import Service
 
 log = structlog.get_logger(__name__)
-FETCH_WAKE = asyncio.Event()  # set by the webhook after persisting a thin push
-WEBHOOK_WAKE = asyncio.Event()  # set by the webhook after queueing a full push
-
-
-def _interval(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+PerAccount = Callable[[asyncpg.Pool, httpx.AsyncClient, Account], Awaitable[int]]
 
 
 async def fetch_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 20) -> int:
@@ -82,42 +81,7 @@ async def _fetch_one(pool: asyncpg.Pool, http: httpx.AsyncClient, row: dict[str,
     log.info("fetch.applied", order_id=order.order_id, outcome=accepted.outcome)
 
 
-async def fetch_details(service) -> None:
-    poll = _interval("ORDERS_FETCH_POLL_S", 1.0)
-    async with httpx.AsyncClient() as http:
-        while True:
-            FETCH_WAKE.clear()
-            if await fetch_once(service.pool, http):
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll):
-                    await FETCH_WAKE.wait()
-
-
-async def apply_webhooks(service) -> None:
-    """Apply queued full-order pushes (services/orders/webhook_queue.py) as they arrive."""
-    poll = _interval("ORDERS_WEBHOOK_POLL_S", 1.0)
-    pacer = webhook_queue.Pacer(
-        webhook_queue.QUEUE_DEPTH,
-        burst_rate=_interval("ORDERS_WEBHOOK_BURST_RATE", 500.0),
-        max_lag_s=_interval("ORDERS_WEBHOOK_MAX_LAG_S", 30.0),
-    )
-    writer = NewOrderWriter(lambda: service.pool)
-    try:
-        while True:
-            WEBHOOK_WAKE.clear()
-            await pacer.wait_turn()
-            if await webhook_queue.apply_once(service.pool, writer):
-                continue
-            pacer.caught_up()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(poll):
-                    await WEBHOOK_WAKE.wait()
-    finally:
-        await writer.close()
-
-
-async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -> int:
+async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account: Account) -> int:
     """Pull one batch of the account's queue, persist it, then ack (never ack before)."""
     client = TikiClient(account, http)
     ack_id, events = await client.pull_events()
@@ -133,29 +97,7 @@ async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -
             added += await db.add_fetch(conn, "tiki", account.account, code, delivery)
     if ack_id:
         await client.ack(ack_id)
-    if added:
-        FETCH_WAKE.set()
     return added
-
-
-async def _each_account_every(service, platform: str, every: float, once) -> None:
-    """Run `once(pool, http, account)` for each of the platform's accounts every `every` seconds;
-    one account's platform error is logged and never stops the others."""
-    async with httpx.AsyncClient() as http:
-        while True:
-            async with service.pool.acquire() as conn:
-                accounts = await db.accounts_of(conn, platform)
-            for account in accounts:
-                try:
-                    await once(service.pool, http, account)
-                except PlatformError as exc:
-                    log.warning(f"{platform}.pull_failed", account=account.account, error=str(exc))
-            await asyncio.sleep(every)
-
-
-async def poll_tiki(service) -> None:
-    every = _interval("ORDERS_TIKI_POLL_S", 10.0)
-    await _each_account_every(service, "tiki", every, poll_tiki_once)
 
 
 SHOPEE_PULL_WINDOW = timedelta(days=3)  # how long Shopee keeps lost pushes pullable
@@ -163,7 +105,7 @@ PULL_OVERLAP = timedelta(minutes=10)
 
 
 async def pull_shopee_once(
-    pool: asyncpg.Pool, http: httpx.AsyncClient, account, now: datetime | None = None
+    pool: asyncpg.Pool, http: httpx.AsyncClient, account: Account, now: datetime | None = None
 ) -> int:
     """Recover lost Shopee pushes: list the orders updated since the last pull (at most 3 days
     back, with an overlap) and queue a detail fetch for each status not seen yet."""
@@ -181,23 +123,7 @@ async def pull_shopee_once(
         for sn, status in found:
             added += await db.add_fetch(conn, "shopee", account.account, sn, f"pull:{sn}:{status}")
         await db.set_cursor(conn, "shopee", account.account, now)
-    if added:
-        FETCH_WAKE.set()
     return added
-
-
-async def pull_shopee(service) -> None:
-    every = _interval("ORDERS_SHOPEE_PULL_S", 600.0)
-    await _each_account_every(service, "shopee", every, pull_shopee_once)
-
-
-async def expire_reservations(service) -> None:
-    every = _interval("ORDERS_SAGA_SWEEP_S", 5.0)
-    while True:
-        async with service.pool.acquire() as conn, conn.transaction():
-            for accepted in await handlers.expire_reservations(conn):
-                log.warning("order.reservation_timed_out", order_id=accepted.order_id)
-        await asyncio.sleep(every)
 
 
 async def push_stock_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 50) -> int:
@@ -228,33 +154,6 @@ async def push_stock_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: in
     return len(due)
 
 
-async def sync_stock(service) -> None:
-    # The pause between passes is what coalesces a burst: every level that arrives meanwhile
-    # overwrites the listing's pending figure, and one push carries the latest.
-    every = _interval("ORDERS_STOCK_SYNC_S", 1.0)
-    async with httpx.AsyncClient() as http:
-        while True:
-            await push_stock_once(service.pool, http)
-            await asyncio.sleep(every)
-
-
-async def watch_accounts(service) -> None:
-    """Drop a channel account from the webhook's cache as soon as it changes."""
-    from services.orders.entrypoints.webhooks import ACCOUNTS
-
-    def changed(_conn, _pid, _channel, payload: str) -> None:
-        ACCOUNTS.forget(payload)
-
-    async with service.pool.acquire() as conn:
-        await conn.add_listener("channel_accounts", changed)
-        ACCOUNTS.forget()  # whatever was cached before we listened may be stale
-        try:
-            while True:
-                await asyncio.sleep(3600)
-        finally:
-            await conn.remove_listener("channel_accounts", changed)
-
-
 BACKLOG_SQL = """SELECT
     (SELECT count(*) FROM webhook_queue WHERE rejected_reason IS NULL) AS queued_webhooks,
     (SELECT count(*) FROM webhook_queue WHERE rejected_reason IS NOT NULL) AS rejected_webhooks,
@@ -265,30 +164,136 @@ BACKLOG_SQL = """SELECT
     (SELECT count(*) FROM orders WHERE status = 'PENDING_STOCK') AS pending_stock"""
 
 
-async def sample_backlog(service) -> None:
-    """Backlog gauges for alerts: a platform API down shows as pending fetches growing."""
-    every = _interval("ORDERS_BACKLOG_SAMPLE_S", 15.0)
-    while True:
-        await sample_backlog_once(service.pool)
-        await asyncio.sleep(every)
-
-
 async def sample_backlog_once(pool: asyncpg.Pool) -> dict[str, int]:
     async with pool.acquire() as conn:
         row = dict(await conn.fetchrow(BACKLOG_SQL))
     for kind, value in row.items():
         BACKLOG.labels(kind).set(value)
-    webhook_queue.QUEUE_DEPTH.sampled(row["queued_webhooks"])
     return row
 
 
-JOBS = (
-    apply_webhooks,
-    fetch_details,
-    poll_tiki,
-    pull_shopee,
-    expire_reservations,
-    sync_stock,
-    watch_accounts,
-    sample_backlog,
-)
+@dataclass(frozen=True)
+class Jobs:
+    """The service's jobs, bound to its settings and to the state its webhook route shares."""
+
+    settings: OrdersSettings
+    state: State
+
+    def all(self) -> tuple[Callable[[Service], Awaitable[None]], ...]:
+        return (
+            self.apply_webhooks,
+            self.fetch_details,
+            self.poll_tiki,
+            self.pull_shopee,
+            self.expire_reservations,
+            self.sync_stock,
+            self.watch_accounts,
+            self.sample_backlog,
+        )
+
+    def _platform_http(self) -> httpx.AsyncClient:
+        seconds = self.settings.platform_timeout_s
+        return httpx.AsyncClient(timeout=httpx.Timeout(seconds, connect=min(seconds, 3.0)))
+
+    async def apply_webhooks(self, service: Service) -> None:
+        """Apply queued full-order pushes (services/orders/webhook_queue.py) as they arrive."""
+        depth, wake = self.state.queue_depth, self.state.webhook_wake
+        pacer = webhook_queue.Pacer(
+            depth,
+            burst_rate=self.settings.webhook_burst_rate,
+            max_lag_s=self.settings.webhook_max_lag_s,
+        )
+        writer = NewOrderWriter(lambda: service.pool)
+        try:
+            while True:
+                wake.clear()
+                await pacer.wait_turn()
+                if await webhook_queue.apply_once(_pool(service), writer, depth):
+                    continue
+                pacer.caught_up()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.webhook_poll_s):
+                        await wake.wait()
+        finally:
+            await writer.close()
+
+    async def fetch_details(self, service: Service) -> None:
+        wake = self.state.fetch_wake
+        async with self._platform_http() as http:
+            while True:
+                wake.clear()
+                if await fetch_once(_pool(service), http):
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.fetch_poll_s):
+                        await wake.wait()
+
+    async def poll_tiki(self, service: Service) -> None:
+        await self._each_account_every(service, "tiki", self.settings.tiki_poll_s, poll_tiki_once)
+
+    async def pull_shopee(self, service: Service) -> None:
+        every = self.settings.shopee_pull_s
+        await self._each_account_every(service, "shopee", every, pull_shopee_once)
+
+    async def _each_account_every(
+        self, service: Service, platform: str, every: float, once: PerAccount
+    ) -> None:
+        """Run `once(pool, http, account)` for each of the platform's accounts every `every`
+        seconds; one account's platform error is logged and never stops the others. What `once`
+        queues is fetched at once."""
+        async with self._platform_http() as http:
+            while True:
+                async with _pool(service).acquire() as conn:
+                    accounts = await db.accounts_of(conn, platform)
+                for account in accounts:
+                    try:
+                        if await once(_pool(service), http, account):
+                            self.state.fetch_wake.set()
+                    except PlatformError as exc:
+                        log.warning(
+                            f"{platform}.pull_failed", account=account.account, error=str(exc)
+                        )
+                await asyncio.sleep(every)
+
+    async def expire_reservations(self, service: Service) -> None:
+        while True:
+            async with _pool(service).acquire() as conn, conn.transaction():
+                for accepted in await handlers.expire_reservations(conn):
+                    log.warning("order.reservation_timed_out", order_id=accepted.order_id)
+            await asyncio.sleep(self.settings.saga_sweep_s)
+
+    async def sync_stock(self, service: Service) -> None:
+        # The pause between passes is what coalesces a burst: every level that arrives meanwhile
+        # overwrites the listing's pending figure, and one push carries the latest.
+        async with self._platform_http() as http:
+            while True:
+                await push_stock_once(_pool(service), http)
+                await asyncio.sleep(self.settings.stock_sync_s)
+
+    async def watch_accounts(self, service: Service) -> None:
+        """Drop a channel account from the webhook's cache as soon as it changes."""
+        accounts = self.state.accounts
+
+        def changed(_conn, _pid, _channel, payload: str) -> None:
+            accounts.forget(payload)
+
+        async with _pool(service).acquire() as conn:
+            await conn.add_listener("channel_accounts", changed)
+            accounts.forget()  # whatever was cached before we listened may be stale
+            try:
+                while True:
+                    await asyncio.sleep(3600)
+            finally:
+                await conn.remove_listener("channel_accounts", changed)
+
+    async def sample_backlog(self, service: Service) -> None:
+        """Backlog gauges for alerts: a platform API down shows as pending fetches growing."""
+        while True:
+            row = await sample_backlog_once(_pool(service))
+            self.state.queue_depth.sampled(row["queued_webhooks"])
+            await asyncio.sleep(self.settings.backlog_sample_s)
+
+
+def _pool(service: Service) -> asyncpg.Pool:
+    assert service.pool is not None, "jobs run between the service's start and stop"
+    return service.pool

@@ -63,9 +63,6 @@ class QueueDepth:
         return self._depth >= limit
 
 
-QUEUE_DEPTH = QueueDepth()
-
-
 class Pacer:
     """During a burst, applying gives way to accepting. While pushes arrive at `burst_rate` or
     more, a pass waits (checking every `window_s`), so the webhook keeps the CPU and the platforms
@@ -113,13 +110,17 @@ class Applied:
 
 
 async def apply_once(
-    pool: asyncpg.Pool, writer: NewOrderWriter, limit: int = 256, lease_s: float = 60.0
+    pool: asyncpg.Pool,
+    writer: NewOrderWriter,
+    depth: QueueDepth,
+    limit: int = 256,
+    lease_s: float = 60.0,
 ) -> dict[int, Applied]:
     """One pass: claim up to `limit` rows, apply them, settle them. What became of each row."""
     async with pool.acquire() as conn:
         rows = await queue.claim(conn, limit, lease_s)
     if not rows:
-        QUEUE_DEPTH.sampled(0)  # nothing is due: leased or delayed rows are few
+        depth.sampled(0)  # nothing is due: leased or delayed rows are few
         return {}
     accounts: dict[tuple[str, str], Account | None] = {}
     async with pool.acquire() as conn:
@@ -143,7 +144,7 @@ async def apply_once(
         WEBHOOKS_APPLIED.labels(row.platform, result.outcome).inc()
     async with pool.acquire() as conn:
         await queue.settle(conn, done, rejected, failed)
-    QUEUE_DEPTH.settled(len(done) + len(rejected))
+    depth.settled(len(done) + len(rejected))
     return outcomes
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 
 import click
 
@@ -70,7 +69,6 @@ def run(fn):
 
 
 def _secret(secret: str | None) -> str:
-    secret = secret or os.environ.get("OVOP_CHANNEL_SECRET")
     if not secret:
         raise click.UsageError("give --secret or set OVOP_CHANNEL_SECRET")
     return secret
@@ -84,7 +82,11 @@ def channels() -> None:
 @channels.command("add")
 @click.argument("platform", type=ACCOUNT_PLATFORMS)
 @click.argument("account", type=IdentifierParam())
-@click.option("--secret", help="Webhook/API secret (or set OVOP_CHANNEL_SECRET).")
+@click.option(
+    "--secret",
+    envvar="OVOP_CHANNEL_SECRET",
+    help="Webhook/API secret (or set OVOP_CHANNEL_SECRET).",
+)
 @click.option("--app-key", help="Lazada/TikTok app key, Tiki client id, WooCommerce API key.")
 @click.option("--partner-id", help="Shopee partner id.")
 @click.option("--shop-id", help="Shopee shop id, TikTok shop cipher.")
@@ -108,7 +110,11 @@ def add(platform: str, account: str, secret: str | None, **options: str | None) 
 @channels.command("rotate")
 @click.argument("platform", type=PlatformParam())
 @click.argument("account", type=IdentifierParam())
-@click.option("--secret", help="The new secret; the previous one stays valid until the next.")
+@click.option(
+    "--secret",
+    envvar="OVOP_CHANNEL_SECRET",
+    help="The new secret (or set OVOP_CHANNEL_SECRET); the previous one stays valid till the next.",
+)
 def rotate(platform: str, account: str, secret: str | None) -> None:
     value = _secret(secret)
     try:

@@ -14,8 +14,6 @@ looked up exactly as the URL names it: that is the name the account was register
 
 from __future__ import annotations
 
-import time
-
 import asyncpg
 import pydantic_core
 import structlog
@@ -23,7 +21,6 @@ from pydantic_core import core_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.orders import jobs
 from services.orders.adapters import postgres as db
 from services.orders.adapters.webhook_queue import QueueWriter, Received
 from services.orders.domain.channels.registry import (
@@ -38,7 +35,7 @@ from services.orders.domain.channels.registry import (
 )
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_ACCEPTED
-from services.orders.webhook_queue import QUEUE_DEPTH
+from services.orders.state import AccountCache, State
 from shared.contracts.identifiers import identifier
 from shared.metrics import REQUESTS_REJECTED
 
@@ -53,56 +50,17 @@ _PUSH_HEAD = pydantic_core.SchemaValidator(
 )
 
 
-
-
-class AccountCache:
-    """Every push needs its account's secrets: a short-lived cache saves that round trip. A
-    push that fails verification against a cached account is checked again against the
-    database, so a new secret is accepted at once; every change to an account is NOTIFYed
-    (migration 003) and drops it from the cache (`jobs.watch_accounts`), so a secret rotated
-    out stops verifying at once too. `ttl_s` bounds the staleness if a notification is lost."""
-
-    def __init__(self, ttl_s: float = 2.0) -> None:
-        self.ttl_s = ttl_s
-        self._entries: dict[tuple[str, str], tuple[float, Account]] = {}
-
-    def get(self, platform: str, account: str) -> Account | None:
-        entry = self._entries.get((platform, account))
-        if entry and entry[0] > time.monotonic():
-            return entry[1]
-        return None
-
-    def forget(self, key: str | None = None) -> None:
-        """Drop `platform/account` (or everything)."""
-        if key is None:
-            self._entries.clear()
-            return
-        platform, _, account = key.partition("/")
-        self._entries.pop((platform, account), None)
-
-    def put(self, account: Account) -> None:
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[(account.platform, account.account)] = (
-            time.monotonic() + self.ttl_s,
-            account,
-        )
-
-
-ACCOUNTS = AccountCache()
-
-
 async def verified_account(
-    pool: asyncpg.Pool, platform: str, name: str, body: bytes, headers
+    pool: asyncpg.Pool, accounts: AccountCache, platform: str, name: str, body: bytes, headers
 ) -> Account:
-    cached = ACCOUNTS.get(platform, name)
+    cached = accounts.get(platform, name)
     if cached is not None and verify(cached, body, headers):
         return cached
     async with pool.acquire() as conn:
         account = await db.get_account(conn, platform, name)
     if account is None:
         raise Refused(404, "unknown_account", f"no {platform} account {name!r}")
-    ACCOUNTS.put(account)
+    accounts.put(account)
     if not verify(account, body, headers):
         raise Refused(401, "bad_signature", "signature missing or not valid")
     return account
@@ -133,7 +91,7 @@ def refusal(endpoint: str, refused: Refused) -> Response:
 
 
 async def receive_webhook(
-    request: Request, pool: asyncpg.Pool, writer: QueueWriter, queue_limit: int
+    request: Request, pool: asyncpg.Pool, writer: QueueWriter, queue_limit: int, state: State
 ) -> Response:
     platform, account = request.path_params["platform"], request.path_params["account"]
     structlog.contextvars.clear_contextvars()
@@ -145,7 +103,7 @@ async def receive_webhook(
             identifier(account)
         except ValueError as exc:
             raise Refused(404, "unknown_account", f"account {account!r} {exc}") from None
-        return await _receive(request, pool, writer, queue_limit, platform, account)
+        return await _receive(request, pool, writer, queue_limit, state, platform, account)
     except Refused as refused:
         return refusal(f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}", refused)
 
@@ -155,6 +113,7 @@ async def _receive(
     pool: asyncpg.Pool,
     writer: QueueWriter,
     queue_limit: int,
+    state: State,
     platform: str,
     name: str,
 ) -> Response:
@@ -168,9 +127,9 @@ async def _receive(
     # A plain dict: Starlette's Headers scan the raw header list on every lookup. Reversed, so
     # that a repeated header keeps its first value, as Headers.get gives.
     headers = dict(reversed(request.headers.items()))
-    account = await verified_account(pool, platform, name, body, headers)
+    account = await verified_account(pool, state.accounts, platform, name, body, headers)
     if platform in FULL_PUSH_PLATFORMS:
-        return await _queue(writer, queue_limit, platform, name, headers, body)
+        return await _queue(writer, queue_limit, state, platform, name, headers, body)
     try:
         # pydantic's Rust parser: twice as fast as json.loads, and refuses nesting over 200 deep.
         payload = pydantic_core.from_json(body)
@@ -185,13 +144,14 @@ async def _receive(
     assert push.kind == "fetch" and push.external_id is not None
     async with pool.acquire() as conn:  # one statement: a transaction of its own
         fresh = await db.add_fetch(conn, platform, name, push.external_id, push.delivery_id)
-    jobs.FETCH_WAKE.set()
+    state.fetch_wake.set()
     return _accepted(platform, "pending_fetch" if fresh else "duplicate_delivery")
 
 
 async def _queue(
     writer: QueueWriter,
     queue_limit: int,
+    state: State,
     platform: str,
     name: str,
     headers: dict[str, str],
@@ -208,7 +168,7 @@ async def _queue(
         raise Refused(422, "invalid_order", "the body must be a JSON object") from None
     if note := ignored_topic(platform, headers):
         return _ignored(note)
-    if QUEUE_DEPTH.over(queue_limit):
+    if state.queue_depth.over(queue_limit):
         REQUESTS_REJECTED.labels("orders", f"webhooks/{platform}", "queue_full").inc()
         log.warning("request.refused", reason="queue_full", limit=queue_limit)
         return JSONResponse(
@@ -222,8 +182,8 @@ async def _queue(
     # The platform's own headers only (topic, event id, signature): what reading the push needs.
     own = {k: v for k, v in headers.items() if k.startswith("x-")}
     await writer.put(Received(platform, name, own, body))
-    QUEUE_DEPTH.added()
-    jobs.WEBHOOK_WAKE.set()
+    state.queue_depth.added()
+    state.webhook_wake.set()
     return _accepted(platform, "queued", order_id)
 
 

@@ -14,9 +14,8 @@ import pytest
 from services.orders import webhook_queue
 from services.orders.adapters import postgres as db
 from services.orders.adapters.intake import NewOrderWriter
-from services.orders.bootstrap import MIGRATIONS, build
+from services.orders.bootstrap import MIGRATIONS, OrdersService, build
 from services.orders.webhook_queue import Applied
-from shared.runtime import Service
 from tests.orders.fakes import FakePlatforms
 from tests.shared.integration.harness import settings_for
 
@@ -25,7 +24,7 @@ ADMIN = "test-admin-token"
 
 @dataclass
 class Orders:
-    service: Service
+    service: OrdersService
     http: httpx.AsyncClient
     fakes: FakePlatforms
 
@@ -56,7 +55,8 @@ class Orders:
         return next(iter(applied.values()))
 
     async def apply_queue(self) -> dict[int, Applied]:
-        return await webhook_queue.apply_once(self.pool, NewOrderWriter(lambda: self.pool))
+        writer = NewOrderWriter(lambda: self.pool)
+        return await webhook_queue.apply_once(self.pool, writer, self.service.state.queue_depth)
 
     async def order(self, order_id: str) -> dict:
         resp = await self.http.get(f"/orders/{order_id}", headers=auth())

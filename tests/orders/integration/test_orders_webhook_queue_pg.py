@@ -125,8 +125,9 @@ async def test_a_failed_apply_is_retried_with_a_delay_then_dead_lettered(orders:
     body, headers = shopify(8)
     await orders.http.post(PATH, content=body, headers=headers)
     broken = NewOrderWriter(lambda: _BrokenPool())  # type: ignore[arg-type, return-value]
+    depth = orders.service.state.queue_depth
 
-    [result] = (await webhook_queue.apply_once(orders.pool, broken)).values()
+    [result] = (await webhook_queue.apply_once(orders.pool, broken, depth)).values()
     assert result.outcome == "failed" and "went away" in (result.error or "")
     async with orders.pool.acquire() as conn:
         row = await conn.fetchrow(
@@ -135,7 +136,7 @@ async def test_a_failed_apply_is_retried_with_a_delay_then_dead_lettered(orders:
         )
     assert (row["attempts"], row["delayed"], row["rejected_reason"]) == (1, True, None)
     assert "went away" in row["last_error"]
-    assert await webhook_queue.apply_once(orders.pool, broken) == {}  # not due yet
+    assert await webhook_queue.apply_once(orders.pool, broken, depth) == {}  # not due yet
 
     before = dead_lettered("failed")
     async with orders.pool.acquire() as conn:  # the last attempt is due
@@ -143,7 +144,7 @@ async def test_a_failed_apply_is_retried_with_a_delay_then_dead_lettered(orders:
             "UPDATE webhook_queue SET leased_until = now(), attempts = $1",
             webhook_queue.MAX_ATTEMPTS - 1,
         )
-    [last] = (await webhook_queue.apply_once(orders.pool, broken)).values()
+    [last] = (await webhook_queue.apply_once(orders.pool, broken, depth)).values()
     assert last.outcome == "failed" and dead_lettered("failed") == before + 1
     async with orders.pool.acquire() as conn:
         reason = await conn.fetchval("SELECT rejected_reason FROM webhook_queue")
@@ -164,11 +165,12 @@ async def test_two_passes_at_once_claim_different_rows(orders: Orders):
 async def test_a_full_queue_answers_503_with_retry_after_and_stores_nothing(orders: Orders):
     await orders.add_account("shopify", SHOP, "sec")
     body, headers = shopify(9)
-    webhook_queue.QUEUE_DEPTH.sampled(100_000)  # the service's default limit
+    depth = orders.service.state.queue_depth
+    depth.sampled(100_000)  # the service's default limit
     try:
         resp = await orders.http.post(PATH, content=body, headers=headers)
     finally:
-        webhook_queue.QUEUE_DEPTH.sampled(0)
+        depth.sampled(0)
     assert resp.status_code == 503 and resp.headers["retry-after"] == "60"
     assert resp.json()["error"] == "queue_full"
     assert (await counts(orders))["queued"] == 0
