@@ -5,7 +5,6 @@ writes them to the outbox in the same transaction (`enqueue_all`, or the shared 
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -379,7 +378,3 @@ async def expire_reservations(conn: asyncpg.Connection) -> list[Accepted]:
         await enqueue_all(conn, accepted.events, order_id)
         done.append(accepted)
     return done
-
-
-def new_event_id() -> uuid.UUID:
-    return uuid.uuid4()
