@@ -23,9 +23,10 @@ run: fetch  ## the whole platform on a local Kafka and PostgreSQL, with the orde
 test: fetch  ## the whole suite on a real Kafka and PostgreSQL (started here unless given)
 	$(PY) -m shared.devstack exec --fresh -- $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install  ## ruff everywhere, mypy on shared/ and the domains
+lint: install  ## ruff everywhere, mypy on shared/ and the domains, the import contracts
 	$(VENV)/bin/ruff check services shared tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 schemas: install  ## re-export the events' JSON Schemas after a compatible change
 	$(PY) -m shared.contracts.schemas
