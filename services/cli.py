@@ -11,7 +11,7 @@ from services.logistics.entrypoints.cli import logistics
 from services.notifications.entrypoints.cli import sms
 from services.orders.entrypoints.cli import channels, orders
 from shared.messaging.cli import dlq
-from shared.settings import NoDatabaseNamed, StaleRunEnv, run_env_applied
+from shared.settings import NoDatabaseNamed, RunnerSettings, StaleRunEnv, run_env_applied
 
 # They start servers and services from their own environment, never another run's.
 STARTERS = ("run", "serve")
@@ -77,13 +77,12 @@ def setup(demo: bool) -> None:
     environment only, so the secret never shows in the process list).
     """
     import asyncio
-    import os
 
     from services.platform.setup import load_demo_data, prepare
 
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    server_url = os.environ.get("DATABASE_URL")
-    secret = os.environ.get("OVOP_DEMO_SHOP_SECRET")
+    given = RunnerSettings()
+    bootstrap, server_url = given.kafka_bootstrap_servers, given.database_url
+    secret = given.demo_shop_secret()
     if not bootstrap:
         raise click.UsageError("set KAFKA_BOOTSTRAP_SERVERS")
     if demo and not secret:
@@ -102,11 +101,10 @@ def setup(demo: bool) -> None:
 def simulate(orders_url: str, account: str, interval: float, count: int | None) -> None:
     """Post signed Shopify order webhooks to the orders service (secret: OVOP_DEMO_SHOP_SECRET)."""
     import asyncio
-    import os
 
     from services.platform.simulator import simulate as run_simulator
 
-    secret = os.environ.get("OVOP_DEMO_SHOP_SECRET")
+    secret = RunnerSettings().demo_shop_secret()
     if not secret:
         raise click.UsageError("set OVOP_DEMO_SHOP_SECRET (the account's webhook secret)")
     base = orders_url.rstrip("/")

@@ -101,6 +101,36 @@ def load_settings(service: str, kind: type[ServiceSettings] = ServiceSettings) -
     return kind(**overrides)  # type: ignore[arg-type]
 
 
+class RunnerSettings(BaseSettings):
+    """What the platform's own commands (`ovop setup`, `simulate`, `run`) read: the servers they
+    were given, and the demo shop's webhook secret, which is never an option, so that it never
+    shows in the process list."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    kafka_bootstrap_servers: str | None = None
+    database_url: str | None = None
+    catalog_database_url: str | None = None
+    orders_database_url: str | None = None
+    logistics_database_url: str | None = None
+    notifications_database_url: str | None = None
+    ovop_demo_shop_secret: SecretStr | None = None
+
+    def databases_given(self) -> bool:
+        """DATABASE_URL (a server), or one URL per service."""
+        own = (
+            self.catalog_database_url,
+            self.orders_database_url,
+            self.logistics_database_url,
+            self.notifications_database_url,
+        )
+        return bool(self.database_url) or all(own)
+
+    def demo_shop_secret(self) -> str | None:
+        secret = self.ovop_demo_shop_secret
+        return (secret.get_secret_value() if secret else "") or None
+
+
 def run_dir() -> Path:
     """Where `ovop run` keeps its servers' data, the services' logs and its env file: found from
     the repository, not the working directory, so any terminal finds the same one."""

@@ -27,6 +27,7 @@ from shared.db.pool import connect
 from shared.phones import mask_phone
 from shared.settings import (
     DEFAULT_PORTS,
+    RunnerSettings,
     database_url_for,
     remove_run_env,
     run_dir,
@@ -35,12 +36,6 @@ from shared.settings import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def databases_given() -> bool:
-    """DATABASE_URL (a server), or one URL per service."""
-    own = all(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in SERVICE_NAMES)
-    return bool(os.environ.get("DATABASE_URL")) or own
 
 
 def service_env(base: dict[str, str], servers: dict[str, str]) -> dict[str, str]:
@@ -230,7 +225,8 @@ def main(interval_s: float = 5.0) -> int:
     previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     stack = None
-    if not (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and databases_given()):
+    given = RunnerSettings()
+    if not (given.kafka_bootstrap_servers and given.databases_given()):
         from shared.devstack import DevStack
 
         stack = DevStack(root, kafka_port=19092, pg_port=15432)
