@@ -71,6 +71,8 @@ SUBSCRIPTIONS = [
 
 @dataclass
 class OrdersService(Service):
+    """A service whose state (its webhook route's and its jobs') can be reached, by tests too."""
+
     state: State = field(default_factory=State)
 
 

@@ -15,7 +15,7 @@ class AccountCache:
     """Every push needs its account's secrets: a short-lived cache saves that round trip. A
     push that fails verification against a cached account is checked again against the
     database, so a new secret is accepted at once; every change to an account is NOTIFYed
-    (migration 003) and drops it from the cache (`jobs.watch_accounts`), so a secret rotated
+    (migration 003) and drops it from the cache (`Jobs.watch_accounts`), so a secret rotated
     out stops verifying at once too. `ttl_s` bounds the staleness if a notification is lost."""
 
     def __init__(self, ttl_s: float = 2.0) -> None:

@@ -42,7 +42,7 @@ MAX_ATTEMPTS = 10
 
 class QueueDepth:
     """How many pushes wait in the webhook queue, as this process knows it: the last count
-    taken from the database (`jobs.sample_backlog`, or an empty pass) plus what was queued
+    taken from the database (`Jobs.sample_backlog`, or an empty pass) plus what was queued
     here since, less what was applied here since. Cheap enough to check on every push."""
 
     def __init__(self) -> None:
