@@ -159,13 +159,3 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def _too_large(limit: int) -> Refused:
     return Refused(413, "body_too_large", f"body over {limit} bytes")
-
-
-def require_admin(request: Request, token: str | None) -> Response | None:
-    """None when the request carries the admin bearer token; a 401/503 response otherwise."""
-    if not token:
-        return JSONResponse({"error": "admin API disabled: ADMIN_TOKEN is not set"}, 503)
-    given = request.headers.get("authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return JSONResponse({"error": "admin credentials required"}, 401)
-    return None
