@@ -101,7 +101,7 @@ def refusing(endpoint: str) -> Callable[[Handler[NotificationsHttp]], Handler[No
 async def twilio_params(request: Request, deps: NotificationsHttp) -> dict[str, str]:
     settings = deps.settings
     if settings.twilio_auth_token is None:
-        raise Refused(503, "twilio_not_configured", "TWILIO_AUTH_TOKEN is not set")
+        raise Refused(503, "twilio_not_configured", "NOTIFICATIONS_TWILIO_AUTH_TOKEN is not set")
     form = await request.form()
     params = [(k, str(v)) for k, v in form.multi_items()]
     url = settings.public_url.rstrip("/") + request.url.path
