@@ -1,12 +1,14 @@
 """The catalog's admin API (bearer token): producers, products, listings and stock adjustments.
 
-Bad input answers 4xx with every problem as `{"field", "message"}` and changes nothing:
-422 for a body that is not valid, 404 for an unknown path id, 409 for a duplicate. Ids in the
+Bad input answers 4xx with the shared refusal (shared/http.py), every problem named in its
+`errors` as `{"field", "message"}`, and changes nothing: 422 for a body that is not valid, 404
+for an unknown path id, 409 for a duplicate, 413 for a body over 256 KiB. Ids in the
 path are percent-encoded, one segment each (entrypoints/paths.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,79 +22,69 @@ from services.catalog import metrics
 from services.catalog.adapters import postgres as db
 from services.catalog.domain import AdjustmentError, Product
 from services.catalog.domain.intake import (
-    FieldError,
     IntakeError,
     listing_from,
     producer_from,
     product_from,
     stock_from,
 )
+from services.catalog.entrypoints.deps import CatalogHttp
 from services.catalog.entrypoints.paths import path_ids
 from shared.contracts.identifiers import identifier
 from shared.contracts.platforms import platform_named
-from shared.http import require_admin
-from shared.runtime import Service
+from shared.http import Handler, Refused, check_admin, read_body, refusal, route
 
-Endpoint = Callable[[Request, asyncpg.Connection], Awaitable[Response]]
 MAX_BODY = 256 * 1024
 
 
-class Refused(Exception):
-    def __init__(self, status: int, reason: str, errors: list[FieldError]) -> None:
-        super().__init__(reason)
-        self.status, self.reason, self.errors = status, reason, errors
+Endpoint = Callable[[Request, asyncpg.Connection], Awaitable[Response]]
 
 
 def refuse(status: int, reason: str, field: str, message: str) -> Refused:
-    return Refused(status, reason, [FieldError(field=field, message=message)])
+    return Refused.fields(status, reason, [(field, message)])
 
 
-def admin_routes(service: Service) -> list[Route]:
-    def guarded(name: str, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
-        async def handle(request: Request) -> Response:
-            token = service.settings.admin_token
-            denied = require_admin(request, token.get_secret_value() if token else None)
-            if denied:
-                metrics.ADMIN_REJECTED.labels(name, "unauthorised").inc()
-                return denied
-            assert service.pool is not None
+def admin(resource: str) -> Callable[[Endpoint], Handler[CatalogHttp]]:
+    """An admin handler for `resource`: it runs in one transaction, so a refusal changes nothing,
+    and its refusals are answered with the fields at fault and counted by reason."""
+
+    def wrap(endpoint: Endpoint) -> Handler[CatalogHttp]:
+        @functools.wraps(endpoint)
+        async def handler(request: Request, deps: CatalogHttp) -> Response:
             try:
-                async with service.pool.acquire() as conn, conn.transaction():
+                check_admin(request, deps.admin_token)
+                async with deps.pool.acquire() as conn, conn.transaction():
                     return await endpoint(request, conn)
             except IntakeError as exc:
-                refused = Refused(422, "invalid", exc.errors)
+                refused = Refused.fields(422, "invalid", [(e.field, e.message) for e in exc.errors])
             except Refused as exc:
                 refused = exc
-            metrics.ADMIN_REJECTED.labels(name, refused.reason).inc()
-            errors = [e.model_dump() for e in refused.errors]
-            return JSONResponse({"error": refused.reason, "errors": errors}, refused.status)
+            metrics.ADMIN_REJECTED.labels(resource, refused.reason).inc()
+            return refusal("catalog", f"admin/{resource}", refused)
 
-        return handle
+        return handler
 
+    return wrap
+
+
+def admin_routes(deps: CatalogHttp) -> list[Route]:
     return [
-        Route("/admin/producers", guarded("producers", create_producer), methods=["POST"]),
-        Route(
-            "/admin/producers/{ids:path}",
-            guarded("producers", producer),
-            methods=["GET", "PUT"],
-        ),
-        Route("/admin/products", guarded("products", create_product), methods=["POST"]),
-        Route("/admin/products/{ids:path}", guarded("products", product), methods=["GET", "PUT"]),
-        Route("/admin/listings", guarded("listings", create_listing), methods=["POST"]),
-        Route(
-            "/admin/listings/{ids:path}", guarded("listings", remove_listing), methods=["DELETE"]
-        ),
-        Route("/admin/stock/{ids:path}", guarded("stock", show_stock), methods=["GET"]),
-        Route(
-            "/admin/stock/{ids:path}/adjustments", guarded("stock", adjust_stock), methods=["POST"]
-        ),
+        route("/admin/producers", create_producer, deps, methods=["POST"]),
+        route("/admin/producers/{ids:path}", producer, deps, methods=["GET", "PUT"]),
+        route("/admin/products", create_product, deps, methods=["POST"]),
+        route("/admin/products/{ids:path}", product, deps, methods=["GET", "PUT"]),
+        route("/admin/listings", create_listing, deps, methods=["POST"]),
+        route("/admin/listings/{ids:path}", remove_listing, deps, methods=["DELETE"]),
+        route("/admin/stock/{ids:path}", show_stock, deps, methods=["GET"]),
+        route("/admin/stock/{ids:path}/adjustments", adjust_stock, deps, methods=["POST"]),
     ]
 
 
 async def body_of(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise refuse(413, "too_large", "body", f"over {MAX_BODY} bytes")
+    try:
+        raw = await read_body(request, MAX_BODY)
+    except Refused as exc:
+        raise refuse(exc.status, exc.reason, "body", exc.detail) from None
     try:
         body = json.loads(raw)
     except ValueError as exc:
@@ -130,6 +122,7 @@ def ids_in_path(request: Request, *fields: str, suffix: str | None = None) -> li
     return ids
 
 
+@admin("producers")
 async def create_producer(request: Request, conn: asyncpg.Connection) -> Response:
     p = producer_from(await body_of(request))
     if await db.get_producer(conn, p.producer_id):
@@ -138,6 +131,7 @@ async def create_producer(request: Request, conn: asyncpg.Connection) -> Respons
     return JSONResponse(p.model_dump(mode="json"), 201)
 
 
+@admin("producers")
 async def producer(request: Request, conn: asyncpg.Connection) -> Response:
     [producer_id] = ids_in_path(request, "producer_id")
     if request.method == "PUT":
@@ -150,9 +144,7 @@ async def producer(request: Request, conn: asyncpg.Connection) -> Response:
     return JSONResponse(found.model_dump(mode="json"))
 
 
-async def _save_product(
-    conn: asyncpg.Connection, body: dict[str, Any], *, create: bool
-) -> Product:
+async def _save_product(conn: asyncpg.Connection, body: dict[str, Any], *, create: bool) -> Product:
     stock = stock_from(body.pop("stock", 0))
     p = product_from(body)
     exists = bool(await db.existing_skus(conn, [p.sku]))
@@ -166,11 +158,13 @@ async def _save_product(
     return p
 
 
+@admin("products")
 async def create_product(request: Request, conn: asyncpg.Connection) -> Response:
     p = await _save_product(conn, await body_of(request), create=True)
     return JSONResponse(p.model_dump(mode="json"), 201)
 
 
+@admin("products")
 async def product(request: Request, conn: asyncpg.Connection) -> Response:
     [sku] = ids_in_path(request, "sku")
     if request.method == "PUT":
@@ -185,13 +179,12 @@ async def product(request: Request, conn: asyncpg.Connection) -> Response:
         {
             **found.model_dump(mode="json"),
             "stock": _jsonable(await db.stock_detail(conn, sku) or {}),
-            "listings": [
-                {"channel": c, "account": a, "channel_sku": cs} for c, a, cs in listings
-            ],
+            "listings": [{"channel": c, "account": a, "channel_sku": cs} for c, a, cs in listings],
         }
     )
 
 
+@admin("listings")
 async def create_listing(request: Request, conn: asyncpg.Connection) -> Response:
     listing = listing_from(await body_of(request))
     if not await db.existing_skus(conn, [listing.sku]):
@@ -204,6 +197,7 @@ async def create_listing(request: Request, conn: asyncpg.Connection) -> Response
     return JSONResponse(listing.model_dump(), 201 if current is None else 200)
 
 
+@admin("listings")
 async def remove_listing(request: Request, conn: asyncpg.Connection) -> Response:
     key = ids_in_path(request, "channel", "account", "channel_sku")
     if not await db.delete_listing(conn, *key):
@@ -211,6 +205,7 @@ async def remove_listing(request: Request, conn: asyncpg.Connection) -> Response
     return Response(status_code=204)
 
 
+@admin("stock")
 async def show_stock(request: Request, conn: asyncpg.Connection) -> Response:
     [sku] = ids_in_path(request, "sku")
     detail = await db.stock_detail(conn, sku)
@@ -219,6 +214,7 @@ async def show_stock(request: Request, conn: asyncpg.Connection) -> Response:
     return JSONResponse({"sku": sku, **_jsonable(detail)})
 
 
+@admin("stock")
 async def adjust_stock(request: Request, conn: asyncpg.Connection) -> Response:
     [sku] = ids_in_path(request, "sku", suffix="adjustments")
     body = await body_of(request)

@@ -24,10 +24,10 @@ from starlette.routing import Route
 from services.catalog.adapters import postgres as db
 from services.catalog.domain import Producer, Product
 from services.catalog.domain.intake import MINOR_UNITS
+from services.catalog.entrypoints.deps import CatalogHttp
 from services.catalog.entrypoints.paths import path_ids, path_segment
-from services.catalog.settings import CatalogSettings
 from shared.contracts.identifiers import identifier
-from shared.runtime import Service
+from shared.http import route
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -89,7 +89,9 @@ def page_url(base_url: str, sku: str) -> str:
 
 
 def map_url(lat: float, lon: float) -> str:
-    return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=14/{lat:.5f}/{lon:.5f}"
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=14/{lat:.5f}/{lon:.5f}"
+    )
 
 
 def json_ld(product: Product, producer: Producer, lang: str, url: str, available: int) -> str:
@@ -126,8 +128,7 @@ def json_ld(product: Product, producer: Producer, lang: str, url: str, available
             "url": url,
             "price": f"{Decimal(product.price).scaleb(-exponent):.{exponent}f}",
             "priceCurrency": product.currency,
-            "availability": "https://schema.org/"
-            + ("InStock" if available > 0 else "OutOfStock"),
+            "availability": "https://schema.org/" + ("InStock" if available > 0 else "OutOfStock"),
         },
     }
     if product.descriptions:
@@ -175,49 +176,49 @@ def qr_svg(url: str) -> bytes:
     return out.getvalue()
 
 
-def story_routes(service: Service, options: CatalogSettings) -> list[Route]:
-    async def story(request: Request) -> Response:
-        match path_ids(request, 1):
-            case [segment]:
-                return await page(request, _sku(segment))
-            case [segment, "qr.svg"]:
-                return await qr(_sku(segment))
-        return Response("not found", 404, media_type="text/plain")
+async def story(request: Request, deps: CatalogHttp) -> Response:
+    match path_ids(request, 1):
+        case [segment]:
+            return await page(request, deps, _sku(segment))
+        case [segment, "qr.svg"]:
+            return await qr(deps, _sku(segment))
+    return Response("not found", 404, media_type="text/plain")
 
-    async def page(request: Request, sku: str | None) -> Response:
-        lang = negotiate_language(
-            request.query_params.get("lang"), request.headers.get("accept-language")
-        )
-        headers = {"Content-Language": lang, "Vary": "Accept-Language"}
-        assert service.pool is not None
-        product = producer = level = None
-        if sku is not None:
-            async with service.pool.acquire() as conn:
-                product = (await db.get_products(conn, [sku])).get(sku)
-                producer = (await db.get_producers_for_skus(conn, [sku])).get(sku)
-                level = await db.stock_level(conn, sku)
-        if product is None or producer is None:
-            return HTMLResponse(f"<h1>{TEXTS[lang]['not_found']}</h1>", 404, headers=headers)
-        html = render_story(
-            product, producer, lang, options.public_base_url, level.available if level else 0
-        )
-        return HTMLResponse(html, headers=headers)
 
-    async def qr(sku: str | None) -> Response:
-        assert service.pool is not None
-        known = False
-        if sku is not None:
-            async with service.pool.acquire() as conn:
-                known = bool(await db.existing_skus(conn, [sku]))
-        if sku is None or not known:
-            return Response("unknown SKU", 404, media_type="text/plain")
-        return Response(
-            qr_svg(page_url(options.public_base_url, sku)),
-            media_type="image/svg+xml",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
+async def page(request: Request, deps: CatalogHttp, sku: str | None) -> Response:
+    lang = negotiate_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    headers = {"Content-Language": lang, "Vary": "Accept-Language"}
+    product = producer = level = None
+    if sku is not None:
+        async with deps.pool.acquire() as conn:
+            product = (await db.get_products(conn, [sku])).get(sku)
+            producer = (await db.get_producers_for_skus(conn, [sku])).get(sku)
+            level = await db.stock_level(conn, sku)
+    if product is None or producer is None:
+        return HTMLResponse(f"<h1>{TEXTS[lang]['not_found']}</h1>", 404, headers=headers)
+    base_url = deps.options.public_base_url
+    html = render_story(product, producer, lang, base_url, level.available if level else 0)
+    return HTMLResponse(html, headers=headers)
 
-    return [Route("/p/{sku_and_more:path}", story, methods=["GET"])]
+
+async def qr(deps: CatalogHttp, sku: str | None) -> Response:
+    known = False
+    if sku is not None:
+        async with deps.pool.acquire() as conn:
+            known = bool(await db.existing_skus(conn, [sku]))
+    if sku is None or not known:
+        return Response("unknown SKU", 404, media_type="text/plain")
+    return Response(
+        qr_svg(page_url(deps.options.public_base_url, sku)),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+def story_routes(deps: CatalogHttp) -> list[Route]:
+    return [route("/p/{sku_and_more:path}", story, deps, methods=["GET"])]
 
 
 def _sku(segment: str) -> str | None:

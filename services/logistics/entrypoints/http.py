@@ -3,9 +3,11 @@ network (the last three for operators, behind the admin token)."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 import asyncpg
@@ -25,9 +27,8 @@ from services.logistics.jobs import SIGNATURE_HEADER, sign
 from services.logistics.metrics import PARTNER_EVENTS
 from services.logistics.settings import LogisticsSettings
 from shared.contracts.envelope import Envelope
-from shared.http import require_admin
+from shared.http import Handler, Refused, check_admin, read_body, refusal, route
 from shared.messaging import outbox
-from shared.metrics import REQUESTS_REJECTED
 from shared.runtime import Service
 
 log = structlog.get_logger(__name__)
@@ -35,11 +36,32 @@ MAX_BODY = 256 * 1024
 ENDPOINT = "partner_events"
 
 
-def _refuse(partner: str, status: int, reason: str, detail: str = "") -> Response:
-    REQUESTS_REJECTED.labels("logistics", ENDPOINT, reason).inc()
-    PARTNER_EVENTS.labels(partner, reason).inc()
-    log.warning("partner_event.refused", partner=partner, reason=reason, detail=detail)
-    return JSONResponse({"error": reason, "detail": detail}, status)
+@dataclass(frozen=True)
+class LogisticsHttp:
+    """What the handlers need: the running service (its pool opens at start, after the routes
+    are built, and its settings hold the admin token) and logistics' own settings."""
+
+    service: Service
+    settings: LogisticsSettings
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self.service.pool is not None
+        return self.service.pool
+
+    @property
+    def admin_token(self) -> str | None:
+        token = self.service.settings.admin_token
+        return token.get_secret_value() if token else None
+
+
+async def partner_events(request: Request, deps: LogisticsHttp) -> Response:
+    partner = request.path_params["partner"]
+    try:
+        return await receive_partner_event(request, deps.pool, deps.settings)
+    except Refused as refused:
+        PARTNER_EVENTS.labels(partner, refused.reason).inc()
+        return refusal("logistics", ENDPOINT, refused, partner=partner)
 
 
 async def receive_partner_event(
@@ -48,23 +70,21 @@ async def receive_partner_event(
     partner = request.path_params["partner"]
     secret = settings.partner_secrets.get(partner)
     if secret is None:
-        return _refuse(partner, 404, "unknown_partner")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _refuse(partner, 413, "body_too_large")
+        raise Refused(404, "unknown_partner", f"no partner {partner!r}")
+    body = await read_body(request, MAX_BODY)
     given = request.headers.get(SIGNATURE_HEADER, "")
     if not hmac.compare_digest(given.encode(), sign(secret, body).encode()):
-        return _refuse(partner, 401, "bad_signature")
+        raise Refused(401, "bad_signature", "signature missing or not valid")
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict):
             raise ValueError("not an object")
-    except ValueError:
-        return _refuse(partner, 400, "malformed_json")
+    except ValueError as exc:
+        raise Refused(400, "malformed_json", f"body is not a JSON object: {exc}") from None
     try:
         update = parse(partner, payload)
     except UnreadableUpdate as exc:
-        return _refuse(partner, 422, "unreadable_update", str(exc))
+        raise Refused(422, "unreadable_update", str(exc)) from None
     try:
         async with pool.acquire() as conn, conn.transaction():
             outcome, events = await apply_tracking(conn, update)
@@ -72,91 +92,103 @@ async def receive_partner_event(
                 env = Envelope.wrap(event, producer="logistics", correlation_id=event.order_id)
                 await outbox.enqueue(conn, env, event)
     except UnknownShipment:
-        return _refuse(partner, 404, "unknown_shipment", update.reference)
+        raise Refused(404, "unknown_shipment", update.reference) from None
     PARTNER_EVENTS.labels(partner, outcome).inc()
     structlog.contextvars.bind_contextvars(shipment_id=update.shipment_id)
     log.info("partner_event.received", partner=partner, code=update.code, outcome=outcome)
     return JSONResponse({"outcome": outcome, "status": update.status})
 
 
-def routes(settings: LogisticsSettings):
-    def build(service: Service) -> list[Route]:
-        token = service.settings.admin_token
-        admin_token = token.get_secret_value() if token else None
+def admin_only(endpoint: str) -> Callable[[Handler[LogisticsHttp]], Handler[LogisticsHttp]]:
+    """An operator's handler: the admin token first; refusals answered and counted."""
 
-        def pool() -> asyncpg.Pool:
-            assert service.pool is not None
-            return service.pool
-
-        async def partner_events(request: Request) -> Response:
-            return await receive_partner_event(request, pool(), settings)
-
-        async def get_plan(request: Request) -> Response:
-            if (denied := require_admin(request, admin_token)) is not None:
-                return denied
-            async with pool().acquire() as conn:
-                row = await db.plan(conn, request.path_params["plan_id"])
-            if row is None:
-                return JSONResponse({"error": "unknown_plan"}, 404)
-            return JSONResponse(_plan_json(row))
-
-        async def get_day(request: Request) -> Response:
-            if (denied := require_admin(request, admin_token)) is not None:
-                return denied
-            hub_id, day = request.path_params["hub_id"], request.path_params["day"]
-            async with pool().acquire() as conn:
-                rows = await db.day_plans(conn, hub_id, day)
-            return JSONResponse(_day_json(hub_id, day, rows))
-
-        async def get_shipment(request: Request) -> Response:
-            if (denied := require_admin(request, admin_token)) is not None:
-                return denied
-            async with pool().acquire() as conn:
-                row = await db.shipment(conn, request.path_params["shipment_id"])
-            if row is None:
-                return JSONResponse({"error": "unknown_shipment"}, 404)
-            return JSONResponse(json.loads(json.dumps(dict(row), default=str)))
-
-        async def get_label(request: Request) -> Response:
-            if (denied := require_admin(request, admin_token)) is not None:
-                return denied
-            async with pool().acquire() as conn:
-                row = await db.shipment(conn, request.path_params["shipment_id"])
-            if row is None:
-                return JSONResponse({"error": "unknown_shipment"}, 404)
-            shipment = dict(row)
-            pdf = render_label(shipment, settings.catalog_public_base_url)
-            return Response(pdf, media_type="application/pdf")
-
-        async def list_hubs(request: Request) -> Response:
-            if (denied := require_admin(request, admin_token)) is not None:
-                return denied
-            async with pool().acquire() as conn:
-                hubs = await db.network(conn)
-            return JSONResponse([h.model_dump(mode="json") for h in hubs])
-
-        async def put_hub(request: Request) -> Response:
-            if (denied := require_admin(request, admin_token)) is not None:
-                return denied
+    def wrap(handler: Handler[LogisticsHttp]) -> Handler[LogisticsHttp]:
+        @functools.wraps(handler)
+        async def guarded(request: Request, deps: LogisticsHttp) -> Response:
             try:
-                config = HubConfig.model_validate_json(await request.body())
-            except ValidationError as exc:
-                detail = exc.errors(include_url=False, include_context=False)[:5]
-                return JSONResponse({"error": "invalid_hub", "detail": detail}, 422)
-            if config.hub_id != request.path_params["hub_id"]:
-                return JSONResponse({"error": "hub_id_mismatch"}, 422)
-            async with pool().acquire() as conn:
-                await db.put_hub(conn, config)
-            return JSONResponse(config.model_dump(mode="json"))
+                check_admin(request, deps.admin_token)
+                return await handler(request, deps)
+            except Refused as refused:
+                return refusal("logistics", endpoint, refused)
 
+        return guarded
+
+    return wrap
+
+
+@admin_only("plans")
+async def get_plan(request: Request, deps: LogisticsHttp) -> Response:
+    plan_id = request.path_params["plan_id"]
+    async with deps.pool.acquire() as conn:
+        row = await db.plan(conn, plan_id)
+    if row is None:
+        raise Refused(404, "unknown_plan", f"no plan {plan_id}")
+    return JSONResponse(_plan_json(row))
+
+
+@admin_only("days")
+async def get_day(request: Request, deps: LogisticsHttp) -> Response:
+    hub_id, day = request.path_params["hub_id"], request.path_params["day"]
+    async with deps.pool.acquire() as conn:
+        rows = await db.day_plans(conn, hub_id, day)
+    return JSONResponse(_day_json(hub_id, day, rows))
+
+
+async def _shipment(request: Request, deps: LogisticsHttp) -> dict[str, Any]:
+    shipment_id = request.path_params["shipment_id"]
+    async with deps.pool.acquire() as conn:
+        row = await db.shipment(conn, shipment_id)
+    if row is None:
+        raise Refused(404, "unknown_shipment", f"no shipment {shipment_id}")
+    return dict(row)
+
+
+@admin_only("shipments")
+async def get_shipment(request: Request, deps: LogisticsHttp) -> Response:
+    shipment = await _shipment(request, deps)
+    return JSONResponse(json.loads(json.dumps(shipment, default=str)))
+
+
+@admin_only("labels")
+async def get_label(request: Request, deps: LogisticsHttp) -> Response:
+    shipment = await _shipment(request, deps)
+    pdf = render_label(shipment, deps.settings.catalog_public_base_url)
+    return Response(pdf, media_type="application/pdf")
+
+
+@admin_only("hubs")
+async def list_hubs(request: Request, deps: LogisticsHttp) -> Response:
+    async with deps.pool.acquire() as conn:
+        hubs = await db.network(conn)
+    return JSONResponse([h.model_dump(mode="json") for h in hubs])
+
+
+@admin_only("hubs")
+async def put_hub(request: Request, deps: LogisticsHttp) -> Response:
+    try:
+        config = HubConfig.model_validate_json(await read_body(request, MAX_BODY))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False)[:5]
+        named = [(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in errors]
+        raise Refused.fields(422, "invalid_hub", named) from None
+    if config.hub_id != request.path_params["hub_id"]:
+        raise Refused(422, "hub_id_mismatch", f"the body is hub {config.hub_id!r}")
+    async with deps.pool.acquire() as conn:
+        await db.put_hub(conn, config)
+    return JSONResponse(config.model_dump(mode="json"))
+
+
+def routes(settings: LogisticsSettings) -> Callable[[Service], list[Route]]:
+    def build(service: Service) -> list[Route]:
+        deps = LogisticsHttp(service, settings)
         return [
-            Route("/partners/{partner}/events", partner_events, methods=["POST"]),
-            Route("/plans/{plan_id}", get_plan),
-            Route("/days/{hub_id}/{day}", get_day),
-            Route("/shipments/{shipment_id}", get_shipment),
-            Route("/shipments/{shipment_id}/label.pdf", get_label),
-            Route("/network/hubs", list_hubs),
-            Route("/network/hubs/{hub_id}", put_hub, methods=["PUT"]),
+            route("/partners/{partner}/events", partner_events, deps, methods=["POST"]),
+            route("/plans/{plan_id}", get_plan, deps),
+            route("/days/{hub_id}/{day}", get_day, deps),
+            route("/shipments/{shipment_id}", get_shipment, deps),
+            route("/shipments/{shipment_id}/label.pdf", get_label, deps),
+            route("/network/hubs", list_hubs, deps),
+            route("/network/hubs/{hub_id}", put_hub, deps, methods=["PUT"]),
         ]
 
     return build

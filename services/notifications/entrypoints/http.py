@@ -5,16 +5,22 @@ inbound SMS keywords (STOP / HUY opt out, START opts back in).
   compare); the status-callback URL carries our message id, so an interrupted send is matched.
 - eSMS: an unsigned GET, so a secret token sits in the callback URL (with our message id).
 - SpeedSMS: the same token in the URL; the report names its `tranId`.
-Bad input gets a precise status and is counted in `ovop_requests_rejected_total`: forged or
-missing credentials 401, malformed 400, an unknown message 404.
+Bad input is refused (shared/http.py) with a precise status and counted in
+`ovop_requests_rejected_total`: forged or missing credentials 401, malformed 400, an unknown
+message 404, a body over 64 KiB 413.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+import asyncpg
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,16 +37,12 @@ from services.notifications.domain.reports import (
     twilio_signature_valid,
 )
 from services.notifications.domain.rules import parse_keyword
-from shared.metrics import REQUESTS_REJECTED
+from shared.http import Handler, Refused, capped, refusal, route
 from shared.phones import normalise_phone
 
 log = structlog.get_logger(__name__)
-
-
-def _reject(endpoint: str, status: int, reason: str) -> Response:
-    REQUESTS_REJECTED.labels("notifications", endpoint, reason).inc()
-    log.warning("request.rejected", endpoint=endpoint, reason=reason)
-    return JSONResponse({"error": reason}, status)
+# Reports and inbound messages are a few hundred bytes; anything near this is not one.
+MAX_BODY = 64 * 1024
 
 
 async def apply_report(conn, row, reported: str, detail: str, part: int | None) -> str:
@@ -56,142 +58,180 @@ async def apply_report(conn, row, reported: str, detail: str, part: int | None) 
     return after
 
 
-def routes_for(settings: NotificationSettings):
-    """The routes, given the running service (for its database pool)."""
-    return lambda service: _routes(settings, service)
+class PoolHolder(Protocol):
+    pool: asyncpg.Pool | None
 
 
-def _routes(settings: NotificationSettings, service) -> list[Route]:
-    def token_ok(given: str) -> bool:
-        token = settings.callback_token
+@dataclass(frozen=True)
+class NotificationsHttp:
+    """What the handlers need: the running service (its pool opens at start, after the routes
+    are built) and the notification settings (provider credentials, the callback token)."""
+
+    service: PoolHolder
+    settings: NotificationSettings
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self.service.pool is not None
+        return self.service.pool
+
+    def token_ok(self, given: str) -> bool:
+        token = self.settings.callback_token
         return token is not None and hmac.compare_digest(
             given.encode(), token.get_secret_value().encode()
         )
 
-    async def twilio_params(request: Request, endpoint: str):
-        if settings.twilio_auth_token is None:
-            return None, _reject(endpoint, 503, "twilio_not_configured")
-        form = await request.form()
-        params = [(k, str(v)) for k, v in form.multi_items()]
-        url = settings.public_url.rstrip("/") + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
-        given = request.headers.get("x-twilio-signature")
-        token = settings.twilio_auth_token.get_secret_value()
-        if not twilio_signature_valid(token, url, params, given):
-            return None, _reject(endpoint, 401, "bad_signature")
-        return dict(params), None
 
-    async def twilio_report(request: Request) -> Response:
-        params, refused = await twilio_params(request, "twilio_report")
-        if refused:
-            return refused
-        assert params is not None
-        state = TWILIO_STATES.get(params.get("MessageStatus", "").lower())
-        message_id = _uuid(request.path_params["message_id"])
-        if state is None or message_id is None:
-            return _reject("twilio_report", 400, "malformed_report")
-        pool = service.pool
-        async with pool.acquire() as conn, conn.transaction():
-            row = await db.get_message(conn, message_id)
-            if row is None:
-                return _reject("twilio_report", 404, "unknown_message")
-            sid = params.get("MessageSid")
-            if sid and row["provider_message_id"] is None:  # settles an interrupted send
-                await conn.execute(
-                    "UPDATE sms_messages SET provider_message_id = $2 WHERE message_id = $1",
-                    message_id, sid,
-                )  # fmt: skip
-            detail = f"twilio {params.get('MessageStatus')}" + (
-                f" error {params['ErrorCode']}" if params.get("ErrorCode") else ""
-            )
-            status = await apply_report(conn, row, state, detail, None)
-        return JSONResponse({"status": status})
+def refusing(endpoint: str) -> Callable[[Handler[NotificationsHttp]], Handler[NotificationsHttp]]:
+    """A provider's endpoint: its body capped, its refusals answered and counted."""
 
-    async def esms_report(request: Request) -> Response:
-        if not token_ok(request.path_params["token"]):
-            return _reject("esms_report", 401, "bad_token")
-        q = request.query_params
-        state = ESMS_STATES.get(q.get("SendStatus", ""))
-        message_id = _uuid(request.path_params["message_id"])
-        part = _int(q.get("PartNo") or q.get("part"))
-        if state is None or message_id is None or part == -1:
-            return _reject("esms_report", 400, "malformed_report")
-        pool = service.pool
-        async with pool.acquire() as conn, conn.transaction():
-            row = await db.get_message(conn, message_id)
-            if row is None:
-                return _reject("esms_report", 404, "unknown_message")
-            detail = f"esms SendStatus {q.get('SendStatus')} SMSID {q.get('SMSID')}"
-            status = await apply_report(conn, row, state, detail, part)
-        return JSONResponse({"status": status})
-
-    async def speedsms_report(request: Request) -> Response:
-        if not token_ok(request.path_params["token"]):
-            return _reject("speedsms_report", 401, "bad_token")
-        try:
-            body = json.loads(await request.body())
-            tran_id = str(body["tranId"])
-            state = SPEEDSMS_STATES.get(str(body["status"]))
-            part = _int(body.get("part"))
-        except (ValueError, KeyError, TypeError):
-            return _reject("speedsms_report", 400, "malformed_report")
-        if state is None or part == -1:
-            return _reject("speedsms_report", 400, "malformed_report")
-        pool = service.pool
-        async with pool.acquire() as conn, conn.transaction():
-            row = await db.find_by_provider_id(conn, "speedsms", tran_id)
-            if row is None:
-                return _reject("speedsms_report", 404, "unknown_message")
-            detail = f"speedsms status {body['status']}"
-            status = await apply_report(conn, row, state, detail, part)
-        return JSONResponse({"status": status})
-
-    async def keyword(request: Request, endpoint: str, sender: str | None, text: str | None):
-        if not sender or text is None:
-            return _reject(endpoint, 400, "malformed_inbound")
-        phone = normalise_phone(sender, "VN")
-        if phone is None:
-            return _reject(endpoint, 400, "invalid_phone")
-        action = parse_keyword(text)
-        if action is None:
-            return JSONResponse({"action": "ignored"})
-        pool = service.pool
-        async with pool.acquire() as conn, conn.transaction():
-            await db.set_opted_out(conn, phone, action == "opt_out")
-        log.info("sms.preference_changed", action=action, phone=phone)
-        return JSONResponse({"action": action})
-
-    async def twilio_inbound(request: Request) -> Response:
-        params, refused = await twilio_params(request, "twilio_inbound")
-        if refused:
-            return refused
-        assert params is not None
-        return await keyword(request, "twilio_inbound", params.get("From"), params.get("Body"))
-
-    async def token_inbound(request: Request) -> Response:
-        if not token_ok(request.path_params["token"]):
-            return _reject("sms_inbound", 401, "bad_token")
-        values: dict[str, str] = dict(request.query_params)
-        if request.method == "POST":
-            raw = await request.body()
+    def wrap(handler: Handler[NotificationsHttp]) -> Handler[NotificationsHttp]:
+        @functools.wraps(handler)
+        async def guarded(request: Request, deps: NotificationsHttp) -> Response:
             try:
-                values |= json.loads(raw) if raw.strip().startswith(b"{") else dict(
-                    (await request.form()).items()
-                )  # fmt: skip
-            except ValueError:
-                return _reject("sms_inbound", 400, "malformed_inbound")
-        sender = values.get("from") or values.get("Phone") or values.get("phone")
-        text = values.get("text") or values.get("Message") or values.get("message")
-        return await keyword(request, "sms_inbound", sender, text)
+                return await handler(capped(request, MAX_BODY), deps)
+            except Refused as refused:
+                return refusal("notifications", endpoint, refused)
 
-    return [
-        Route("/callbacks/twilio/{message_id}", twilio_report, methods=["POST"]),
-        Route("/callbacks/esms/{token}/{message_id}", esms_report, methods=["GET"]),
-        Route("/callbacks/speedsms/{token}", speedsms_report, methods=["POST"]),
-        Route("/inbound/twilio", twilio_inbound, methods=["POST"]),
-        Route("/inbound/sms/{token}", token_inbound, methods=["GET", "POST"]),
-    ]
+        return guarded
+
+    return wrap
+
+
+async def twilio_params(request: Request, deps: NotificationsHttp) -> dict[str, str]:
+    settings = deps.settings
+    if settings.twilio_auth_token is None:
+        raise Refused(503, "twilio_not_configured", "NOTIFICATIONS_TWILIO_AUTH_TOKEN is not set")
+    form = await request.form()
+    params = [(k, str(v)) for k, v in form.multi_items()]
+    url = settings.public_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    given = request.headers.get("x-twilio-signature")
+    token = settings.twilio_auth_token.get_secret_value()
+    if not twilio_signature_valid(token, url, params, given):
+        raise Refused(401, "bad_signature", "X-Twilio-Signature missing or not valid")
+    return dict(params)
+
+
+@refusing("twilio_report")
+async def twilio_report(request: Request, deps: NotificationsHttp) -> Response:
+    params = await twilio_params(request, deps)
+    state = TWILIO_STATES.get(params.get("MessageStatus", "").lower())
+    message_id = _uuid(request.path_params["message_id"])
+    if state is None or message_id is None:
+        raise Refused(400, "malformed_report", "no known MessageStatus, or not our message id")
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await db.get_message(conn, message_id)
+        if row is None:
+            raise Refused(404, "unknown_message", f"no message {message_id}")
+        sid = params.get("MessageSid")
+        if sid and row["provider_message_id"] is None:  # settles an interrupted send
+            await conn.execute(
+                "UPDATE sms_messages SET provider_message_id = $2 WHERE message_id = $1",
+                message_id, sid,
+            )  # fmt: skip
+        detail = f"twilio {params.get('MessageStatus')}" + (
+            f" error {params['ErrorCode']}" if params.get("ErrorCode") else ""
+        )
+        status = await apply_report(conn, row, state, detail, None)
+    return JSONResponse({"status": status})
+
+
+@refusing("esms_report")
+async def esms_report(request: Request, deps: NotificationsHttp) -> Response:
+    if not deps.token_ok(request.path_params["token"]):
+        raise Refused(401, "bad_token", "the callback token is not valid")
+    q = request.query_params
+    state = ESMS_STATES.get(q.get("SendStatus", ""))
+    message_id = _uuid(request.path_params["message_id"])
+    part = _int(q.get("PartNo") or q.get("part"))
+    if state is None or message_id is None or part == -1:
+        raise Refused(400, "malformed_report", "no known SendStatus, or a bad id or part")
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await db.get_message(conn, message_id)
+        if row is None:
+            raise Refused(404, "unknown_message", f"no message {message_id}")
+        detail = f"esms SendStatus {q.get('SendStatus')} SMSID {q.get('SMSID')}"
+        status = await apply_report(conn, row, state, detail, part)
+    return JSONResponse({"status": status})
+
+
+@refusing("speedsms_report")
+async def speedsms_report(request: Request, deps: NotificationsHttp) -> Response:
+    if not deps.token_ok(request.path_params["token"]):
+        raise Refused(401, "bad_token", "the callback token is not valid")
+    try:
+        body = json.loads(await request.body())
+        tran_id = str(body["tranId"])
+        state = SPEEDSMS_STATES.get(str(body["status"]))
+        part = _int(body.get("part"))
+    except (ValueError, KeyError, TypeError):
+        raise Refused(400, "malformed_report", "not a JSON report with tranId and status") from None
+    if state is None or part == -1:
+        raise Refused(400, "malformed_report", "no known status, or a bad part")
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await db.find_by_provider_id(conn, "speedsms", tran_id)
+        if row is None:
+            raise Refused(404, "unknown_message", f"no speedsms message {tran_id}")
+        detail = f"speedsms status {body['status']}"
+        status = await apply_report(conn, row, state, detail, part)
+    return JSONResponse({"status": status})
+
+
+async def keyword(deps: NotificationsHttp, sender: str | None, text: str | None) -> Response:
+    if not sender or text is None:
+        raise Refused(400, "malformed_inbound", "no sender or no text")
+    phone = normalise_phone(sender, "VN")
+    if phone is None:
+        raise Refused(400, "invalid_phone", "the sender is not a phone number")
+    action = parse_keyword(text)
+    if action is None:
+        return JSONResponse({"action": "ignored"})
+    async with deps.pool.acquire() as conn, conn.transaction():
+        await db.set_opted_out(conn, phone, action == "opt_out")
+    log.info("sms.preference_changed", action=action, phone=phone)
+    return JSONResponse({"action": action})
+
+
+@refusing("twilio_inbound")
+async def twilio_inbound(request: Request, deps: NotificationsHttp) -> Response:
+    params = await twilio_params(request, deps)
+    return await keyword(deps, params.get("From"), params.get("Body"))
+
+
+@refusing("sms_inbound")
+async def token_inbound(request: Request, deps: NotificationsHttp) -> Response:
+    if not deps.token_ok(request.path_params["token"]):
+        raise Refused(401, "bad_token", "the callback token is not valid")
+    values: dict[str, str] = dict(request.query_params)
+    if request.method == "POST":
+        raw = await request.body()
+        try:
+            values |= json.loads(raw) if raw.strip().startswith(b"{") else dict(
+                (await request.form()).items()
+            )  # fmt: skip
+        except ValueError:
+            raise Refused(400, "malformed_inbound", "the body is not JSON or a form") from None
+    sender = values.get("from") or values.get("Phone") or values.get("phone")
+    text = values.get("text") or values.get("Message") or values.get("message")
+    return await keyword(deps, sender, text)
+
+
+def routes_for(settings: NotificationSettings) -> Callable[[PoolHolder], list[Route]]:
+    """The routes, given the running service (for its database pool)."""
+
+    def build(service: PoolHolder) -> list[Route]:
+        deps = NotificationsHttp(service, settings)
+        return [
+            route("/callbacks/twilio/{message_id}", twilio_report, deps, methods=["POST"]),
+            route("/callbacks/esms/{token}/{message_id}", esms_report, deps, methods=["GET"]),
+            route("/callbacks/speedsms/{token}", speedsms_report, deps, methods=["POST"]),
+            route("/inbound/twilio", twilio_inbound, deps, methods=["POST"]),
+            route("/inbound/sms/{token}", token_inbound, deps, methods=["GET", "POST"]),
+        ]
+
+    return build
 
 
 def _uuid(value: str) -> uuid.UUID | None:

@@ -37,7 +37,7 @@ from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_ACCEPTED
 from services.orders.state import AccountCache, State
 from shared.contracts.identifiers import identifier
-from shared.metrics import REQUESTS_REJECTED
+from shared.http import Refused, read_body, refusal
 
 log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -66,30 +66,6 @@ async def verified_account(
     return account
 
 
-class Refused(Exception):
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.reason, self.detail = status, reason, detail
-
-
-async def read_capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise Refused(413, "body_too_large", f"body over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Refused(413, "body_too_large", f"body over {limit} bytes")
-    return bytes(body)
-
-
-def refusal(endpoint: str, refused: Refused) -> Response:
-    REQUESTS_REJECTED.labels("orders", endpoint, refused.reason).inc()
-    log.warning("request.refused", reason=refused.reason, detail=refused.detail)
-    return JSONResponse({"error": refused.reason, "detail": refused.detail}, refused.status)
-
-
 async def receive_webhook(
     request: Request, pool: asyncpg.Pool, writer: QueueWriter, queue_limit: int, state: State
 ) -> Response:
@@ -105,7 +81,8 @@ async def receive_webhook(
             raise Refused(404, "unknown_account", f"account {account!r} {exc}") from None
         return await _receive(request, pool, writer, queue_limit, state, platform, account)
     except Refused as refused:
-        return refusal(f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}", refused)
+        endpoint = f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}"
+        return refusal("orders", endpoint, refused)
 
 
 async def _receive(
@@ -119,7 +96,7 @@ async def _receive(
 ) -> Response:
     """No connection is held across the request: a full push is written by the queue's
     group-commit writer with other requests' pushes; only the rarer paths take their own."""
-    body = await read_capped_body(request)
+    body = await read_body(request, MAX_BODY_BYTES)
     if platform == "woocommerce" and is_woocommerce_ping(body):
         # Sent unsigned when the webhook is created; anything but 2xx counts as a failure.
         log.info("webhook.ping")
@@ -169,13 +146,8 @@ async def _queue(
     if note := ignored_topic(platform, headers):
         return _ignored(note)
     if state.queue_depth.over(queue_limit):
-        REQUESTS_REJECTED.labels("orders", f"webhooks/{platform}", "queue_full").inc()
-        log.warning("request.refused", reason="queue_full", limit=queue_limit)
-        return JSONResponse(
-            {"error": "queue_full", "detail": f"{queue_limit} pushes wait already; send it later"},
-            503,
-            headers={"retry-after": "60"},
-        )
+        detail = f"{queue_limit} pushes wait already; send it later"
+        raise Refused(503, "queue_full", detail, headers={"retry-after": "60"})
     order_id = full_push_order_id(platform, name, head)
     delivery = headers.get("x-shopify-event-id") or headers.get("x-wc-webhook-delivery-id")
     structlog.contextvars.bind_contextvars(order_id=order_id, correlation_id=order_id or delivery)

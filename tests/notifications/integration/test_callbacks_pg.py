@@ -78,7 +78,11 @@ async def test_a_twilio_report_without_a_valid_signature_is_refused(client, pool
     before = REQUESTS_REJECTED.labels("notifications", "twilio_report", "bad_signature")
     count = before._value.get()
     resp = await client.post(path, data=params, headers=headers)
-    assert (resp.status_code, resp.json()) == (401, {"error": "bad_signature"})
+    assert resp.status_code == 401
+    assert resp.json() == {
+        "error": "bad_signature",
+        "detail": "X-Twilio-Signature missing or not valid",
+    }
     assert await status(pool, message_id) == ("ACCEPTED", ["QUEUED", "ACCEPTED"])
     assert before._value.get() == count + 1
 
