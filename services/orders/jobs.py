@@ -30,10 +30,10 @@ from services.orders import handlers, webhook_queue
 from services.orders.adapters import postgres as db
 from services.orders.adapters.intake import NewOrderWriter
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
-from services.orders.adapters.platforms.shopee import ShopeeClient
-from services.orders.adapters.platforms.tiki import TikiClient
-from services.orders.domain.channels.registry import parse_detail
-from services.orders.domain.channels.tiki import ORDER_EVENTS
+from services.orders.adapters.platforms.registry import parse_detail
+from services.orders.adapters.platforms.shopee.client import ShopeeClient
+from services.orders.adapters.platforms.tiki.client import TikiClient
+from services.orders.adapters.platforms.tiki.parse import ORDER_EVENTS
 from services.orders.domain.errors import OrderError
 from services.orders.handlers import retry_delay_s
 from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES

@@ -32,7 +32,7 @@ from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters import webhook_queue as queue
 from services.orders.adapters.intake import NewOrderWriter
-from services.orders.domain.channels.registry import Account, read_push
+from services.orders.adapters.platforms.registry import Account, read_push
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_APPLIED, WEBHOOKS_DEAD_LETTERED
 

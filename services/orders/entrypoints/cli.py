@@ -11,7 +11,7 @@ import click
 from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters import webhook_queue
-from services.orders.domain.channels.registry import normalize
+from services.orders.adapters.platforms.registry import normalize
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
 from shared.contracts.identifiers import identifier

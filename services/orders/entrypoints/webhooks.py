@@ -25,8 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.orders import jobs
 from services.orders.adapters import postgres as db
-from services.orders.adapters.webhook_queue import QueueWriter, Received
-from services.orders.domain.channels.registry import (
+from services.orders.adapters.platforms.registry import (
     FULL_PUSH_PLATFORMS,
     PUSH_PLATFORMS,
     Account,
@@ -36,6 +35,7 @@ from services.orders.domain.channels.registry import (
     read_push,
     verify,
 )
+from services.orders.adapters.webhook_queue import QueueWriter, Received
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_ACCEPTED
 from services.orders.webhook_queue import QUEUE_DEPTH

@@ -6,18 +6,16 @@ from __future__ import annotations
 import httpx
 
 from services.orders.adapters.platforms.base import PlatformClient, PlatformError, Unsupported
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 
 def client_for(account: Account, http: httpx.AsyncClient) -> PlatformClient:
-    from services.orders.adapters.platforms import (
-        lazada,
-        shopee,
-        shopify,
-        tiki,
-        tiktok,
-        woocommerce,
-    )
+    from services.orders.adapters.platforms.lazada import client as lazada
+    from services.orders.adapters.platforms.shopee import client as shopee
+    from services.orders.adapters.platforms.shopify import client as shopify
+    from services.orders.adapters.platforms.tiki import client as tiki
+    from services.orders.adapters.platforms.tiktok_shop import client as tiktok
+    from services.orders.adapters.platforms.woocommerce import client as woocommerce
 
     clients = {
         "shopify": shopify.ShopifyClient,

@@ -14,7 +14,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 DETAIL_FIELDS = (
     "buyer_username,recipient_address,estimated_shipping_fee,actual_shipping_fee,pay_time,"

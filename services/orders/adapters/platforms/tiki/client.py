@@ -16,7 +16,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 _TOKENS: dict[tuple[str, str], tuple[str, float]] = {}  # (account, app_key) -> (token, expiry)
 

@@ -20,7 +20,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 
 def tiktok_sign(secret: str, path: str, params: dict[str, str], body: bytes = b"") -> str:

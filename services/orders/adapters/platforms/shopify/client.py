@@ -16,7 +16,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 API_VERSION = "2025-07"
 FIND_VARIANT = """query($q: String!) {

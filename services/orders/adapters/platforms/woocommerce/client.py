@@ -14,7 +14,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 
 
 class WooCommerceClient:

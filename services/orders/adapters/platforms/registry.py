@@ -10,10 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from services.orders.domain.channels import lazada, manual, shopee, tiki, tiktok, woocommerce
-from services.orders.domain.channels.payload import id_field, object_field, text
-from services.orders.domain.channels.shopify import parse_shopify_order
-from services.orders.domain.channels.shopify import read_external_id as shopify_external_id
+from services.orders.adapters.platforms.lazada import parse as lazada
+from services.orders.adapters.platforms.manual import parse as manual
+from services.orders.adapters.platforms.payload import id_field, object_field, text
+from services.orders.adapters.platforms.shopee import parse as shopee
+from services.orders.adapters.platforms.shopify.parse import parse_shopify_order
+from services.orders.adapters.platforms.shopify.parse import read_external_id as shopify_external_id
+from services.orders.adapters.platforms.tiki import parse as tiki
+from services.orders.adapters.platforms.tiktok_shop import parse as tiktok
+from services.orders.adapters.platforms.woocommerce import parse as woocommerce
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.model import CanonicalOrder, order_id_for
 from services.orders.domain.signatures import verify_hmac_sha256_base64, verify_hmac_sha256_hex
