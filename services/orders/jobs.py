@@ -30,6 +30,7 @@ from services.orders import handlers, webhook_queue
 from services.orders.adapters import postgres as db
 from services.orders.adapters.intake import NewOrderWriter
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
+from services.orders.adapters.platforms.base import DEFAULT_TIMEOUT_S
 from services.orders.adapters.platforms.registry import parse_detail
 from services.orders.adapters.platforms.shopee.client import ShopeeClient
 from services.orders.adapters.platforms.tiki.client import TikiClient
@@ -45,6 +46,10 @@ WEBHOOK_WAKE = asyncio.Event()  # set by the webhook after queueing a full push
 
 def _interval(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
+
+
+def _platform_timeout_s() -> float:
+    return _interval("ORDERS_PLATFORM_TIMEOUT_S", DEFAULT_TIMEOUT_S)
 
 
 async def fetch_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 20) -> int:
@@ -63,7 +68,8 @@ async def _fetch_one(pool: asyncpg.Pool, http: httpx.AsyncClient, row: dict[str,
             account = await db.get_account(conn, platform, name)
         if account is None:
             raise PlatformError(f"no {platform} account {name!r}")
-        detail = await client_for(account, http).fetch_order(row["external_id"])
+        client = client_for(account, http, _platform_timeout_s())
+        detail = await client.fetch_order(row["external_id"])
         order = parse_detail(platform, detail, name)
     except (PlatformError, OrderError) as exc:
         delay = retry_delay_s(row["attempts"])
@@ -119,7 +125,7 @@ async def apply_webhooks(service) -> None:
 
 async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -> int:
     """Pull one batch of the account's queue, persist it, then ack (never ack before)."""
-    client = TikiClient(account, http)
+    client = TikiClient(account, http, _platform_timeout_s())
     ack_id, events = await client.pull_events()
     added = 0
     async with pool.acquire() as conn, conn.transaction():
@@ -173,7 +179,7 @@ async def pull_shopee_once(
     since = (
         max(since - PULL_OVERLAP, now - SHOPEE_PULL_WINDOW) if since else (now - SHOPEE_PULL_WINDOW)
     )
-    found = await ShopeeClient(account, http).orders_updated(
+    found = await ShopeeClient(account, http, _platform_timeout_s()).orders_updated(
         int(since.timestamp()), int(now.timestamp())
     )
     added = 0
@@ -210,7 +216,8 @@ async def push_stock_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: in
                 account = await db.get_account(conn, row["channel"], row["account"])
             if account is None:
                 raise Unsupported(f"no {row['channel']} account {row['account']!r}")
-            await client_for(account, http).update_stock(row["channel_sku"], row["available"])
+            client = client_for(account, http, _platform_timeout_s())
+            await client.update_stock(row["channel_sku"], row["available"])
         except Unsupported as exc:
             STOCK_PUSHES.labels(row["channel"], "unsupported").inc()
             async with pool.acquire() as conn:

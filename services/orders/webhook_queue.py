@@ -171,7 +171,7 @@ async def _apply(
             pool,
             push.order,
             delivery_id=push.delivery_id,
-            topic=row.headers.get("x-shopify-topic") or row.headers.get("x-wc-webhook-topic"),
+            topic=push.topic,
             raw_body=row.raw_body,
         )
     except Exception as exc:  # the database, most likely: the row is tried again later

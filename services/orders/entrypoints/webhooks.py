@@ -26,12 +26,10 @@ from starlette.responses import JSONResponse, Response
 from services.orders import jobs
 from services.orders.adapters import postgres as db
 from services.orders.adapters.platforms.registry import (
-    FULL_PUSH_PLATFORMS,
-    PUSH_PLATFORMS,
+    CHANNELS,
     Account,
+    Channel,
     full_push_order_id,
-    ignored_topic,
-    is_woocommerce_ping,
     read_push,
     verify,
 )
@@ -138,16 +136,17 @@ async def receive_webhook(
     platform, account = request.path_params["platform"], request.path_params["account"]
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service="orders", channel=platform, account=account)
+    channel = CHANNELS.pushing(platform)
     try:
-        if platform not in PUSH_PLATFORMS:
+        if channel is None:
             raise Refused(404, "unknown_platform", f"{platform!r} sends no webhooks")
         try:
             identifier(account)
         except ValueError as exc:
             raise Refused(404, "unknown_account", f"account {account!r} {exc}") from None
-        return await _receive(request, pool, writer, queue_limit, platform, account)
+        return await _receive(request, pool, writer, queue_limit, channel, account)
     except Refused as refused:
-        return refusal(f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}", refused)
+        return refusal(f"webhooks/{platform if channel is not None else '-'}", refused)
 
 
 async def _receive(
@@ -155,13 +154,14 @@ async def _receive(
     pool: asyncpg.Pool,
     writer: QueueWriter,
     queue_limit: int,
-    platform: str,
+    channel: Channel,
     name: str,
 ) -> Response:
     """No connection is held across the request: a full push is written by the queue's
     group-commit writer with other requests' pushes; only the rarer paths take their own."""
+    platform = channel.name
     body = await read_capped_body(request)
-    if platform == "woocommerce" and is_woocommerce_ping(body):
+    if channel.is_ping(body):
         # Sent unsigned when the webhook is created; anything but 2xx counts as a failure.
         log.info("webhook.ping")
         return JSONResponse({"outcome": "ping"})
@@ -169,8 +169,8 @@ async def _receive(
     # that a repeated header keeps its first value, as Headers.get gives.
     headers = dict(reversed(request.headers.items()))
     account = await verified_account(pool, platform, name, body, headers)
-    if platform in FULL_PUSH_PLATFORMS:
-        return await _queue(writer, queue_limit, platform, name, headers, body)
+    if channel.intake == "full_push":
+        return await _queue(writer, queue_limit, channel, name, headers, body)
     try:
         # pydantic's Rust parser: twice as fast as json.loads, and refuses nesting over 200 deep.
         payload = pydantic_core.from_json(body)
@@ -192,11 +192,12 @@ async def _receive(
 async def _queue(
     writer: QueueWriter,
     queue_limit: int,
-    platform: str,
+    channel: Channel,
     name: str,
     headers: dict[str, str],
     body: bytes,
 ) -> Response:
+    platform = channel.name
     try:
         # The whole body is checked to be JSON, but only the id is built into Python objects:
         # reading the rest is the apply job's work.
@@ -206,7 +207,7 @@ async def _queue(
         if error["type"] == "json_invalid":
             raise Refused(400, "malformed_json", f"body is not JSON: {error['msg']}") from None
         raise Refused(422, "invalid_order", "the body must be a JSON object") from None
-    if note := ignored_topic(platform, headers):
+    if note := channel.ignored_topic(headers):
         return _ignored(note)
     if QUEUE_DEPTH.over(queue_limit):
         REQUESTS_REJECTED.labels("orders", f"webhooks/{platform}", "queue_full").inc()
@@ -216,8 +217,8 @@ async def _queue(
             503,
             headers={"retry-after": "60"},
         )
-    order_id = full_push_order_id(platform, name, head)
-    delivery = headers.get("x-shopify-event-id") or headers.get("x-wc-webhook-delivery-id")
+    order_id = full_push_order_id(channel, name, head)
+    delivery = channel.delivery(headers)
     structlog.contextvars.bind_contextvars(order_id=order_id, correlation_id=order_id or delivery)
     # The platform's own headers only (topic, event id, signature): what reading the push needs.
     own = {k: v for k, v in headers.items() if k.startswith("x-")}

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from services.orders.adapters.platforms.registry import (
     Account,
-    is_woocommerce_ping,
     normalize,
     parse_detail,
     read_push,
     verify,
 )
+from services.orders.adapters.platforms.woocommerce import is_woocommerce_ping
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.status import OrderStatus
 from tests.orders import samples
