@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from functools import partial
 from typing import Any
 
 import httpx
@@ -86,7 +87,7 @@ class ShopeeClient:
                 "response_optional_fields": "order_status",
             }
             data = await with_retries(
-                lambda p=params: self._call("GET", "/api/v2/order/get_order_list", p)
+                partial(self._call, "GET", "/api/v2/order/get_order_list", params)
             )
             page = data.get("response") or {}
             found += [
