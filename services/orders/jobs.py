@@ -31,10 +31,9 @@ from services.orders.adapters import postgres as db
 from services.orders.adapters.intake import NewOrderWriter
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
 from services.orders.adapters.platforms.base import DEFAULT_TIMEOUT_S
-from services.orders.adapters.platforms.registry import parse_detail
+from services.orders.adapters.platforms.registry import parse_detail, read_push
 from services.orders.adapters.platforms.shopee.client import ShopeeClient
 from services.orders.adapters.platforms.tiki.client import TikiClient
-from services.orders.adapters.platforms.tiki.parse import ORDER_EVENTS
 from services.orders.domain.errors import OrderError
 from services.orders.handlers import retry_delay_s
 from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
@@ -130,13 +129,13 @@ async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account) -
     added = 0
     async with pool.acquire() as conn, conn.transaction():
         for event in events:
-            payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
-            code = payload.get("order_code")
-            if event.get("type") not in ORDER_EVENTS or not isinstance(code, str) or not code:
+            push = read_push(account, event, {})
+            if push.kind != "fetch" or push.external_id is None:
                 log.info("tiki.event_ignored", type=event.get("type"))
                 continue
-            delivery = str(event.get("id") or f"{code}:{event.get('created_at')}")
-            added += await db.add_fetch(conn, "tiki", account.account, code, delivery)
+            added += await db.add_fetch(
+                conn, "tiki", account.account, push.external_id, push.delivery_id
+            )
     if ack_id:
         await client.ack(ack_id)
     if added:

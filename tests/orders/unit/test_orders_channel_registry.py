@@ -107,3 +107,23 @@ def test_a_registered_channel_normalizes_for_the_cli_and_its_bad_payloads_are_pa
             parse_detail("fakeshop", ["not", "an", "object"], "village-shop")
     with pytest.raises(InvalidOrderPayload, match="no order parser for fakeshop"):
         parse_detail("fakeshop", fake_channel.order(), "village-shop")
+
+
+def test_a_tiki_queue_event_is_read_as_a_push_naming_the_order_to_fetch():
+    account = Account("tiki", "tk-shop", ["secret"])
+    event = {
+        "id": "ev-1",
+        "type": "ORDER_STATUS_UPDATED",
+        "created_at": "2025-08-01 08:00:01",
+        "payload": {"order_code": "837145126"},
+    }
+    push = read_push(account, event, {})
+    assert (push.kind, push.external_id, push.delivery_id) == ("fetch", "837145126", "ev-1")
+    without_id = read_push(account, {k: v for k, v in event.items() if k != "id"}, {})
+    assert without_id.delivery_id == "837145126:2025-08-01 08:00:01"
+    for other in (
+        {"id": "ev-2", "type": "PRODUCT_UPDATED", "payload": {"sku": "x"}},
+        event | {"payload": {"order_code": ""}},
+        event | {"payload": "837145126"},
+    ):
+        assert read_push(account, other, {}).kind == "ignored"
