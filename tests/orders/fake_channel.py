@@ -28,6 +28,7 @@ class FakeShop(Channel):
     headers = Headers(
         signature="x-fakeshop-signature", topic="x-fakeshop-topic", delivery=("x-fakeshop-id",)
     )
+    push_id_field = "ref"
 
     def verify(self, account: Account, body: bytes, headers: Mapping[str, str]) -> bool:
         return verify_hmac_sha256_hex(body, self.signature(headers), list(account.secrets))

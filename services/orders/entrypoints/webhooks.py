@@ -19,7 +19,6 @@ import time
 import asyncpg
 import pydantic_core
 import structlog
-from pydantic_core import core_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -42,15 +41,6 @@ from shared.metrics import REQUESTS_REJECTED
 
 log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
-# A full push as the webhook needs it: a JSON object, and its id (the rest is ignored).
-_PUSH_HEAD = pydantic_core.SchemaValidator(
-    core_schema.typed_dict_schema(
-        {"id": core_schema.typed_dict_field(core_schema.any_schema(), required=False)},
-        extra_behavior="ignore",
-    )
-)
-
-
 
 
 class AccountCache:
@@ -201,7 +191,7 @@ async def _queue(
     try:
         # The whole body is checked to be JSON, but only the id is built into Python objects:
         # reading the rest is the apply job's work.
-        head = _PUSH_HEAD.validate_json(body)
+        head = channel.push_head(body)
     except pydantic_core.ValidationError as exc:
         error = exc.errors()[0]
         if error["type"] == "json_invalid":

@@ -57,7 +57,9 @@ def test_a_registered_channel_turns_a_signed_full_push_into_its_canonical_order(
         assert verify(account, body, headers)
         assert not verify(Account("fakeshop", "village-shop", ["other"]), body, headers)
         assert channel.ignored_topic(headers) is None
-        answered = full_push_order_id(channel, "village-shop", fake_channel.order())
+        head = channel.push_head(body)
+        assert head == {"ref": "F-1001"}  # the rest is the apply job's to read
+        answered = full_push_order_id(channel, "village-shop", head)
         # The apply job: the queued push read into an order.
         push = read_push(account, fake_channel.order(), headers)
     assert push.kind == "order" and push.order is not None

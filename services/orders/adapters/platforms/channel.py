@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import httpx
+import pydantic_core
+from pydantic_core import core_schema
 
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.model import CanonicalOrder
@@ -67,6 +70,7 @@ class Channel:
     name: ClassVar[str]
     intake: ClassVar[Intake]
     headers: ClassVar[Headers] = Headers()
+    push_id_field: ClassVar[str] = "id"  # where a full push holds its platform order id
 
     def verify(self, account: Account, body: bytes, headers: Mapping[str, str]) -> bool:
         """Whether the push is signed by the platform with one of the account's secrets."""
@@ -79,6 +83,12 @@ class Channel:
     def ignored_topic(self, headers: Mapping[str, str]) -> str | None:
         """Why a full push is not about an order, from its headers alone (None: it may be)."""
         return None
+
+    def push_head(self, body: bytes) -> dict[str, Any]:
+        """A full push checked to be one JSON object, with only its id field built into Python
+        objects: all the webhook reads before queueing it. Raises pydantic_core.ValidationError
+        (`json_invalid` for a body that is not JSON)."""
+        return _head_validator(self.push_id_field).validate_json(body)
 
     def external_id(self, payload: Mapping[str, Any]) -> str:
         """A full push's platform order id, read as its parser reads it."""
@@ -139,6 +149,16 @@ class Channel:
 
     def signature(self, headers: Mapping[str, str]) -> str | None:
         return headers.get(self.headers.signature) if self.headers.signature else None
+
+
+@cache
+def _head_validator(id_field: str) -> pydantic_core.SchemaValidator:
+    return pydantic_core.SchemaValidator(
+        core_schema.typed_dict_schema(
+            {id_field: core_schema.typed_dict_field(core_schema.any_schema(), required=False)},
+            extra_behavior="ignore",
+        )
+    )
 
 
 def verify_prefixed_hex(prefix: str, account: Account, body: bytes, signature: str | None) -> bool:
