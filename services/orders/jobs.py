@@ -31,10 +31,10 @@ from services.orders import handlers, webhook_queue
 from services.orders.adapters import postgres as db
 from services.orders.adapters.intake import NewOrderWriter
 from services.orders.adapters.platforms import PlatformError, Unsupported, client_for
-from services.orders.adapters.platforms.shopee import ShopeeClient
-from services.orders.adapters.platforms.tiki import TikiClient
-from services.orders.domain.channels.registry import Account, parse_detail
-from services.orders.domain.channels.tiki import ORDER_EVENTS
+from services.orders.adapters.platforms.base import DEFAULT_TIMEOUT_S
+from services.orders.adapters.platforms.registry import Account, parse_detail, read_push
+from services.orders.adapters.platforms.shopee.client import ShopeeClient
+from services.orders.adapters.platforms.tiki.client import TikiClient
 from services.orders.domain.errors import OrderError
 from services.orders.handlers import retry_delay_s
 from services.orders.metrics import BACKLOG, DETAIL_FETCHES, STOCK_PUSHES
@@ -44,6 +44,11 @@ from shared.runtime import Service
 
 log = structlog.get_logger(__name__)
 PerAccount = Callable[[asyncpg.Pool, httpx.AsyncClient, Account], Awaitable[int]]
+
+
+def _platform_timeout_s(http: httpx.AsyncClient) -> float:
+    """Each platform call gets the read timeout the jobs' client was made with (settings)."""
+    return http.timeout.read or DEFAULT_TIMEOUT_S
 
 
 async def fetch_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: int = 20) -> int:
@@ -62,7 +67,8 @@ async def _fetch_one(pool: asyncpg.Pool, http: httpx.AsyncClient, row: dict[str,
             account = await db.get_account(conn, platform, name)
         if account is None:
             raise PlatformError(f"no {platform} account {name!r}")
-        detail = await client_for(account, http).fetch_order(row["external_id"])
+        client = client_for(account, http, _platform_timeout_s(http))
+        detail = await client.fetch_order(row["external_id"])
         order = parse_detail(platform, detail, name)
     except (PlatformError, OrderError) as exc:
         delay = retry_delay_s(row["attempts"])
@@ -83,18 +89,18 @@ async def _fetch_one(pool: asyncpg.Pool, http: httpx.AsyncClient, row: dict[str,
 
 async def poll_tiki_once(pool: asyncpg.Pool, http: httpx.AsyncClient, account: Account) -> int:
     """Pull one batch of the account's queue, persist it, then ack (never ack before)."""
-    client = TikiClient(account, http)
+    client = TikiClient(account, http, _platform_timeout_s(http))
     ack_id, events = await client.pull_events()
     added = 0
     async with pool.acquire() as conn, conn.transaction():
         for event in events:
-            payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
-            code = payload.get("order_code")
-            if event.get("type") not in ORDER_EVENTS or not isinstance(code, str) or not code:
+            push = read_push(account, event, {})
+            if push.kind != "fetch" or push.external_id is None:
                 log.info("tiki.event_ignored", type=event.get("type"))
                 continue
-            delivery = str(event.get("id") or f"{code}:{event.get('created_at')}")
-            added += await db.add_fetch(conn, "tiki", account.account, code, delivery)
+            added += await db.add_fetch(
+                conn, "tiki", account.account, push.external_id, push.delivery_id
+            )
     if ack_id:
         await client.ack(ack_id)
     return added
@@ -115,7 +121,7 @@ async def pull_shopee_once(
     since = (
         max(since - PULL_OVERLAP, now - SHOPEE_PULL_WINDOW) if since else (now - SHOPEE_PULL_WINDOW)
     )
-    found = await ShopeeClient(account, http).orders_updated(
+    found = await ShopeeClient(account, http, _platform_timeout_s(http)).orders_updated(
         int(since.timestamp()), int(now.timestamp())
     )
     added = 0
@@ -136,7 +142,8 @@ async def push_stock_once(pool: asyncpg.Pool, http: httpx.AsyncClient, limit: in
                 account = await db.get_account(conn, row["channel"], row["account"])
             if account is None:
                 raise Unsupported(f"no {row['channel']} account {row['account']!r}")
-            await client_for(account, http).update_stock(row["channel_sku"], row["available"])
+            client = client_for(account, http, _platform_timeout_s(http))
+            await client.update_stock(row["channel_sku"], row["available"])
         except Unsupported as exc:
             STOCK_PUSHES.labels(row["channel"], "unsupported").inc()
             async with pool.acquire() as conn:

@@ -32,7 +32,7 @@ from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters import webhook_queue as queue
 from services.orders.adapters.intake import NewOrderWriter
-from services.orders.domain.channels.registry import Account, read_push
+from services.orders.adapters.platforms.registry import Account, read_push
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_APPLIED, WEBHOOKS_DEAD_LETTERED
 
@@ -172,7 +172,7 @@ async def _apply(
             pool,
             push.order,
             delivery_id=push.delivery_id,
-            topic=row.headers.get("x-shopify-topic") or row.headers.get("x-wc-webhook-topic"),
+            topic=push.topic,
             raw_body=row.raw_body,
         )
     except Exception as exc:  # the database, most likely: the row is tried again later

@@ -20,8 +20,8 @@ from services.catalog.settings import CatalogSettings
 from services.logistics import bootstrap as logistics
 from services.notifications import bootstrap as notifications
 from services.orders import bootstrap as orders
+from services.orders.adapters.platforms.shopify.parse import parse_shopify_order
 from services.orders.adapters.postgres import add_channel_account
-from services.orders.domain.channels.shopify import parse_shopify_order
 from services.orders.handlers import accept_known_order
 from services.orders.simulator import build_shopify_order
 from shared.contracts.envelope import Envelope, Event

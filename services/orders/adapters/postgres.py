@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus
 

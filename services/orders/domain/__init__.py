@@ -1,4 +1,4 @@
-"""The orders domain: the canonical order, its statuses, money and channel parsing.
+"""The orders domain: the canonical order, its statuses and lifecycle, money and addresses.
 
 Pure code only: no I/O, no database, no broker, no logging, so every rule here is unit-testable.
 """

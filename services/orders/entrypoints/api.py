@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from services.orders import handlers
 from services.orders.adapters import postgres as db
-from services.orders.domain.channels.manual import parse_manual_csv, parse_manual_order
+from services.orders.adapters.platforms.manual.parse import parse_manual_csv, parse_manual_order
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
 from shared.contracts.identifiers import identifier

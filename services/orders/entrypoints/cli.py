@@ -10,7 +10,7 @@ import click
 from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters import webhook_queue
-from services.orders.domain.channels.registry import normalize
+from services.orders.adapters.platforms.registry import CHANNELS, normalize
 from services.orders.domain.errors import OrderError
 from services.orders.domain.status import OrderStatus
 from shared.contracts.identifiers import identifier
@@ -52,7 +52,7 @@ class IdentifierParam(click.ParamType):
             self.fail(f"{value!r} {exc}", param, ctx)
 
 
-ACCOUNT_PLATFORMS = PlatformParam(tuple(p for p in PLATFORMS if p != "manual"))
+ACCOUNT_PLATFORMS = PlatformParam(tuple(c.name for c in CHANNELS if c.has_accounts))
 
 
 async def _with_conn(fn):

@@ -17,22 +17,19 @@ from __future__ import annotations
 import asyncpg
 import pydantic_core
 import structlog
-from pydantic_core import core_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.orders.adapters import postgres as db
-from services.orders.adapters.webhook_queue import QueueWriter, Received
-from services.orders.domain.channels.registry import (
-    FULL_PUSH_PLATFORMS,
-    PUSH_PLATFORMS,
+from services.orders.adapters.platforms.registry import (
+    CHANNELS,
     Account,
+    Channel,
     full_push_order_id,
-    ignored_topic,
-    is_woocommerce_ping,
     read_push,
     verify,
 )
+from services.orders.adapters.webhook_queue import QueueWriter, Received
 from services.orders.domain.errors import OrderError
 from services.orders.metrics import WEBHOOKS_ACCEPTED
 from services.orders.state import AccountCache, State
@@ -41,13 +38,6 @@ from shared.http import Refused, read_body, refusal
 
 log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
-# A full push as the webhook needs it: a JSON object, and its id (the rest is ignored).
-_PUSH_HEAD = pydantic_core.SchemaValidator(
-    core_schema.typed_dict_schema(
-        {"id": core_schema.typed_dict_field(core_schema.any_schema(), required=False)},
-        extra_behavior="ignore",
-    )
-)
 
 
 async def verified_account(
@@ -72,16 +62,17 @@ async def receive_webhook(
     platform, account = request.path_params["platform"], request.path_params["account"]
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service="orders", channel=platform, account=account)
+    channel = CHANNELS.pushing(platform)
     try:
-        if platform not in PUSH_PLATFORMS:
+        if channel is None:
             raise Refused(404, "unknown_platform", f"{platform!r} sends no webhooks")
         try:
             identifier(account)
         except ValueError as exc:
             raise Refused(404, "unknown_account", f"account {account!r} {exc}") from None
-        return await _receive(request, pool, writer, queue_limit, state, platform, account)
+        return await _receive(request, pool, writer, queue_limit, state, channel, account)
     except Refused as refused:
-        endpoint = f"webhooks/{platform if platform in PUSH_PLATFORMS else '-'}"
+        endpoint = f"webhooks/{platform if channel is not None else '-'}"
         return refusal("orders", endpoint, refused)
 
 
@@ -91,13 +82,14 @@ async def _receive(
     writer: QueueWriter,
     queue_limit: int,
     state: State,
-    platform: str,
+    channel: Channel,
     name: str,
 ) -> Response:
     """No connection is held across the request: a full push is written by the queue's
     group-commit writer with other requests' pushes; only the rarer paths take their own."""
+    platform = channel.name
     body = await read_body(request, MAX_BODY_BYTES)
-    if platform == "woocommerce" and is_woocommerce_ping(body):
+    if channel.is_ping(body):
         # Sent unsigned when the webhook is created; anything but 2xx counts as a failure.
         log.info("webhook.ping")
         return JSONResponse({"outcome": "ping"})
@@ -105,8 +97,8 @@ async def _receive(
     # that a repeated header keeps its first value, as Headers.get gives.
     headers = dict(reversed(request.headers.items()))
     account = await verified_account(pool, state.accounts, platform, name, body, headers)
-    if platform in FULL_PUSH_PLATFORMS:
-        return await _queue(writer, queue_limit, state, platform, name, headers, body)
+    if channel.intake == "full_push":
+        return await _queue(writer, queue_limit, state, channel, name, headers, body)
     try:
         # pydantic's Rust parser: twice as fast as json.loads, and refuses nesting over 200 deep.
         payload = pydantic_core.from_json(body)
@@ -129,27 +121,28 @@ async def _queue(
     writer: QueueWriter,
     queue_limit: int,
     state: State,
-    platform: str,
+    channel: Channel,
     name: str,
     headers: dict[str, str],
     body: bytes,
 ) -> Response:
+    platform = channel.name
     try:
         # The whole body is checked to be JSON, but only the id is built into Python objects:
         # reading the rest is the apply job's work.
-        head = _PUSH_HEAD.validate_json(body)
+        head = channel.push_head(body)
     except pydantic_core.ValidationError as exc:
         error = exc.errors()[0]
         if error["type"] == "json_invalid":
             raise Refused(400, "malformed_json", f"body is not JSON: {error['msg']}") from None
         raise Refused(422, "invalid_order", "the body must be a JSON object") from None
-    if note := ignored_topic(platform, headers):
+    if note := channel.ignored_topic(headers):
         return _ignored(note)
     if state.queue_depth.over(queue_limit):
         detail = f"{queue_limit} pushes wait already; send it later"
         raise Refused(503, "queue_full", detail, headers={"retry-after": "60"})
-    order_id = full_push_order_id(platform, name, head)
-    delivery = headers.get("x-shopify-event-id") or headers.get("x-wc-webhook-delivery-id")
+    order_id = full_push_order_id(channel, name, head)
+    delivery = channel.delivery(headers)
     structlog.contextvars.bind_contextvars(order_id=order_id, correlation_id=order_id or delivery)
     # The platform's own headers only (topic, event id, signature): what reading the push needs.
     own = {k: v for k, v in headers.items() if k.startswith("x-")}

@@ -133,9 +133,8 @@ async def test_both_secrets_verify_during_a_rotation_and_the_newest_signs_api_ca
 
 
 async def test_a_failing_detail_api_keeps_the_push_and_a_later_attempt_applies_it(
-    orders: Orders, monkeypatch
+    orders: Orders,
 ):
-    monkeypatch.setenv("ORDERS_PLATFORM_TIMEOUT_S", "0.3")
     await _setup(orders, "shopee", "sp-shop")
     fake = orders.fakes.shopee
     fake.orders["250801ABCD1234"] = samples.shopee_detail()
@@ -144,7 +143,7 @@ async def test_a_failing_detail_api_keeps_the_push_and_a_later_attempt_applies_i
     resp = await orders.http.post("/webhooks/shopee/sp-shop", content=body, headers=headers)
     assert resp.status_code == 200 and resp.json()["outcome"] == "pending_fetch"
 
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=0.3) as http:  # the jobs make theirs from settings
         await fetch_once(orders.pool, http)  # three tries with backoff inside, all fail
         assert len(fake.calls) == 3
         async with orders.pool.acquire() as conn:

@@ -13,8 +13,8 @@ import pytest
 from services.orders import handlers
 from services.orders.adapters import postgres as db
 from services.orders.adapters.intake import NewOrderWriter
+from services.orders.adapters.platforms.registry import Account, read_push
 from services.orders.bootstrap import MIGRATIONS
-from services.orders.domain.channels.registry import Account, read_push
 from services.orders.domain.model import CanonicalOrder
 from services.orders.simulator import build_shopify_order, shopify_webhook_request
 from shared.db.pool import create_pool

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from services.orders import simulator
+from services.orders.adapters.platforms.registry import normalize, parse_detail
 from services.orders.domain import addresses, lifecycle
 from services.orders.domain.addresses import names
-from services.orders.domain.channels.registry import normalize, parse_detail
 from services.orders.domain.model import Address, CanonicalOrder
 from services.orders.domain.status import OrderStatus as S
 from tests.orders import samples

@@ -15,9 +15,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.orders.adapters.platforms.manual.parse import parse_manual_csv, parse_manual_order
+from services.orders.adapters.platforms.registry import parse_detail
 from services.orders.domain import lifecycle
-from services.orders.domain.channels.manual import parse_manual_csv, parse_manual_order
-from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.money import amount_problems, format_minor_units
 from services.orders.domain.status import OrderStatus

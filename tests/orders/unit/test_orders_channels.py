@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.orders.domain.channels.registry import (
+from services.orders.adapters.platforms.registry import (
     Account,
-    is_woocommerce_ping,
     normalize,
     parse_detail,
     read_push,
     verify,
 )
+from services.orders.adapters.platforms.woocommerce import is_woocommerce_ping
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.status import OrderStatus
 from tests.orders import samples
@@ -177,7 +177,7 @@ def test_signatures_in_base64_are_rejected_when_forged():
 
 
 def test_shopify_current_quantity_below_quantity_is_a_partial_cancellation():
-    from services.orders.domain.channels.shopify import parse_shopify_order
+    from services.orders.adapters.platforms.shopify.parse import parse_shopify_order
     from services.orders.simulator import build_shopify_order
 
     payload = build_shopify_order(order_number=4, sku="S", quantity=3, unit_price_vnd=1000)

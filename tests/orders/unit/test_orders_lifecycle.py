@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.orders.adapters.platforms.registry import parse_detail
 from services.orders.domain import lifecycle
-from services.orders.domain.channels.registry import parse_detail
 from services.orders.domain.lifecycle import Cancelled, Confirmed, Placed, Rejected
 from services.orders.domain.model import CanonicalOrder
 from services.orders.domain.status import OrderStatus as S

@@ -9,10 +9,10 @@ import hmac
 
 import pytest
 
-from services.orders.adapters.platforms.lazada import lazada_sign
-from services.orders.adapters.platforms.shopee import shopee_sign
-from services.orders.adapters.platforms.tiktok import tiktok_sign
-from services.orders.domain.channels.registry import Account, verify
+from services.orders.adapters.platforms.lazada.client import lazada_sign
+from services.orders.adapters.platforms.registry import Account, verify
+from services.orders.adapters.platforms.shopee.client import shopee_sign
+from services.orders.adapters.platforms.tiktok_shop.client import tiktok_sign
 from tests.orders import platform_signing as doc
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from services.orders.domain.channels.shopify import parse_shopify_order
+from services.orders.adapters.platforms.shopify.parse import parse_shopify_order
 from services.orders.domain.errors import InvalidOrderPayload, OrderError
 from services.orders.domain.model import order_id_for
 from services.orders.domain.status import OrderStatus

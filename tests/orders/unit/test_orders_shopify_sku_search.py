@@ -7,8 +7,8 @@ import json
 
 import httpx
 
-from services.orders.adapters.platforms.shopify import ShopifyClient
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
+from services.orders.adapters.platforms.shopify.client import ShopifyClient
 
 ACCOUNT = Account(
     "shopify",

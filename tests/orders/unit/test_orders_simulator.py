@@ -1,7 +1,7 @@
 import json
 import random
 
-from services.orders.domain.channels.shopify import parse_shopify_order
+from services.orders.adapters.platforms.shopify.parse import parse_shopify_order
 from services.orders.domain.status import OrderStatus
 from services.orders.simulator import build_shopify_order, shopify_webhook_request
 from tests.orders.platform_signing import shopify_webhook_hmac

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -14,14 +14,17 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 T = TypeVar("T")
 
 
-def _timeout() -> httpx.Timeout:
-    # Shopee answers pushes within 3 s; a detail call that takes longer is retried later.
-    seconds = float(os.environ.get("ORDERS_PLATFORM_TIMEOUT_S", "5"))
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def platform_timeout(seconds: float = DEFAULT_TIMEOUT_S) -> httpx.Timeout:
+    """How long one API call may take. Shopee answers pushes within 3 s; a detail call that
+    takes longer is retried later."""
     return httpx.Timeout(seconds, connect=min(seconds, 3.0))
 
 
@@ -62,10 +65,22 @@ async def with_retries(
     raise AssertionError("unreachable")
 
 
-async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> Any:
+@dataclass(frozen=True)
+class Http:
+    """The HTTP client a platform client calls through, and how long one call may take."""
+
+    client: httpx.AsyncClient
+    timeout: httpx.Timeout
+
+    @classmethod
+    def of(cls, client: httpx.AsyncClient, timeout_s: float) -> Http:
+        return cls(client, platform_timeout(timeout_s))
+
+
+async def send(http: Http, method: str, url: str, **kwargs: Any) -> Any:
     """The JSON body of a successful call; Transient for what may pass, PlatformError else."""
     try:
-        resp = await http.request(method, url, timeout=_timeout(), **kwargs)
+        resp = await http.client.request(method, url, timeout=http.timeout, **kwargs)
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise Transient(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from exc
     if resp.status_code == 429 or resp.status_code >= 500:

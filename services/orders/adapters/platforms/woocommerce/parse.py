@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from services.orders.domain.channels.common import (
+from services.orders.adapters.platforms.common import (
     ACTIVE,
     CANCELLED,
     RETURNING,
@@ -17,7 +17,7 @@ from services.orders.domain.channels.common import (
     payment,
     phone,
 )
-from services.orders.domain.channels.payload import (
+from services.orders.adapters.platforms.payload import (
     Json,
     id_field,
     int_field,

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 
 from services.orders.adapters.platforms.base import (
+    DEFAULT_TIMEOUT_S,
+    Http,
     PlatformError,
     api_base,
     require,
@@ -16,15 +18,17 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 _TOKENS: dict[tuple[str, str], tuple[str, float]] = {}  # (account, app_key) -> (token, expiry)
 
 
 class TikiClient:
-    def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, account: Account, http: httpx.AsyncClient, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         require(account, "app_key")
-        self.account, self._http = account, http
+        self.account, self._http = account, Http.of(http, timeout_s)
         self._base = api_base(account, "https://api.tiki.vn")
 
     async def _token(self) -> str:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from functools import partial
 from typing import Any
 
 import httpx
 
 from services.orders.adapters.platforms.base import (
+    DEFAULT_TIMEOUT_S,
+    Http,
     PlatformError,
     Transient,
     api_base,
@@ -19,7 +22,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 DETAIL_FIELDS = (
     "buyer_username,recipient_address,estimated_shipping_fee,actual_shipping_fee,pay_time,"
@@ -34,9 +37,11 @@ def shopee_sign(partner_key: str, partner_id: str, path: str, ts: int, token: st
 
 
 class ShopeeClient:
-    def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, account: Account, http: httpx.AsyncClient, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         require(account, "partner_id", "shop_id", "access_token")
-        self.account, self._http = account, http
+        self.account, self._http = account, Http.of(http, timeout_s)
         self._base = api_base(account, "https://partner.shopeemobile.com")
 
     async def _call(self, method: str, path: str, params: dict[str, Any], body=None) -> Any:
@@ -82,7 +87,7 @@ class ShopeeClient:
                 "response_optional_fields": "order_status",
             }
             data = await with_retries(
-                lambda p=params: self._call("GET", "/api/v2/order/get_order_list", p)
+                partial(self._call, "GET", "/api/v2/order/get_order_list", params)
             )
             page = data.get("response") or {}
             found += [

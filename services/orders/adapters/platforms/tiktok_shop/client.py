@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 
 from services.orders.adapters.platforms.base import (
+    DEFAULT_TIMEOUT_S,
+    Http,
     PlatformError,
     api_base,
     require,
@@ -20,7 +22,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 
 def tiktok_sign(secret: str, path: str, params: dict[str, str], body: bytes = b"") -> str:
@@ -30,9 +32,11 @@ def tiktok_sign(secret: str, path: str, params: dict[str, str], body: bytes = b"
 
 
 class TikTokClient:
-    def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, account: Account, http: httpx.AsyncClient, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         require(account, "app_key", "access_token")
-        self.account, self._http = account, http
+        self.account, self._http = account, Http.of(http, timeout_s)
         self._base = api_base(account, "https://open-api.tiktokglobalshop.com")
 
     async def _call(self, method: str, path: str, params: dict[str, str], body=None) -> Any:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from services.orders.adapters.platforms.payload import Json, object_field
 from services.orders.domain import addresses
-from services.orders.domain.channels.payload import Json, object_field
 from services.orders.domain.contacts import clean, full_name, normalise_phone
 from services.orders.domain.errors import InvalidOrderPayload
 from services.orders.domain.model import Address, Buyer

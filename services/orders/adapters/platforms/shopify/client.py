@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 
 from services.orders.adapters.platforms.base import (
+    DEFAULT_TIMEOUT_S,
+    Http,
     PlatformError,
     Transient,
     api_base,
@@ -16,7 +18,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 API_VERSION = "2025-07"
 FIND_VARIANT = """query($q: String!) {
@@ -28,9 +30,11 @@ SET_AVAILABLE = """mutation($input: InventorySetQuantitiesInput!) {
 
 
 class ShopifyClient:
-    def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, account: Account, http: httpx.AsyncClient, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         require(account, "access_token", "location_id")
-        self.account, self._http = account, http
+        self.account, self._http = account, Http.of(http, timeout_s)
         self._base = api_base(account, f"https://{account.account}") + f"/admin/api/{API_VERSION}"
         self._headers = {"x-shopify-access-token": account.get("access_token")}
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from services.orders.domain.channels.common import (
+from services.orders.adapters.platforms.common import (
     ACTIVE,
     address,
     build,
@@ -18,7 +18,7 @@ from services.orders.domain.channels.common import (
     payment,
     phone,
 )
-from services.orders.domain.channels.payload import (
+from services.orders.adapters.platforms.payload import (
     Json,
     id_field,
     int_field,

@@ -8,19 +8,23 @@ from typing import Any
 import httpx
 
 from services.orders.adapters.platforms.base import (
+    DEFAULT_TIMEOUT_S,
+    Http,
     PlatformError,
     api_base,
     require,
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 
 class WooCommerceClient:
-    def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, account: Account, http: httpx.AsyncClient, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         require(account, "app_key", "access_token")
-        self.account, self._http = account, http
+        self.account, self._http = account, Http.of(http, timeout_s)
         self._base = api_base(account, f"https://{account.account}") + "/wp-json/wc/v3"
         self._auth = (account.get("app_key"), account.get("access_token"))
 

@@ -9,13 +9,13 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from services.orders.domain.channels.payload import (
+from services.orders.adapters.platforms.payload import (
     Json,
     money_field,
     object_field,
     timestamp_field,
 )
-from services.orders.domain.channels.shopify_contacts import (
+from services.orders.adapters.platforms.shopify.contacts import (
     first_country,
     shopify_address,
     shopify_buyer,

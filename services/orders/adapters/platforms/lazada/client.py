@@ -12,6 +12,8 @@ from xml.sax.saxutils import escape
 import httpx
 
 from services.orders.adapters.platforms.base import (
+    DEFAULT_TIMEOUT_S,
+    Http,
     PlatformError,
     api_base,
     require,
@@ -19,7 +21,7 @@ from services.orders.adapters.platforms.base import (
     send,
     with_retries,
 )
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.channel import Account
 
 
 def lazada_sign(secret: str, path: str, params: dict[str, str]) -> str:
@@ -28,9 +30,11 @@ def lazada_sign(secret: str, path: str, params: dict[str, str]) -> str:
 
 
 class LazadaClient:
-    def __init__(self, account: Account, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, account: Account, http: httpx.AsyncClient, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         require(account, "app_key", "access_token")
-        self.account, self._http = account, http
+        self.account, self._http = account, Http.of(http, timeout_s)
         self._base = api_base(account, "https://api.lazada.vn/rest")
 
     async def _call(self, method: str, path: str, params: dict[str, str]) -> Any:
