@@ -63,7 +63,7 @@ class UnitOfWork(ABC):
         """Publish `event` if this unit of work commits. Inside a received message it continues
         that message's journey; elsewhere (an API call, a job) `correlation_id` names one."""
         cause = self._cause
-        correlation = correlation_id or (cause.correlation_id if cause else None)
+        correlation = cause.correlation_id if cause else correlation_id
         if correlation is None:
             raise ValueError(f"{event.event_type} raised outside a message needs a correlation id")
         causation = str(cause.event_id) if cause else None
