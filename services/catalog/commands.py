@@ -78,6 +78,18 @@ class ExpireReservation:
 
 
 @dataclass(frozen=True)
+class AdjustStock:
+    """Book a stock adjustment: a `delta`, or a counted `on_hand` (exactly one). Answers the
+    SKU's level after it, None for an unknown SKU; refused (AdjustmentError) when it would leave
+    less on hand than is reserved for orders."""
+
+    sku: str
+    delta: int | None = None
+    on_hand: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class PublishStockChanges:
     """Announce up to `limit` SKUs whose stock moved (their latest figure), and low stock at or
     below each product's threshold, else `low_stock_threshold`. Answers the events raised."""

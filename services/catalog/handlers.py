@@ -15,6 +15,7 @@ import structlog
 from services.catalog import imports, metrics
 from services.catalog.adapters.uow import CatalogUnitOfWork
 from services.catalog.commands import (
+    AdjustStock,
     ConfirmPickup,
     ExpireReservation,
     FindOverdueReservations,
@@ -23,7 +24,7 @@ from services.catalog.commands import (
     ReleaseStock,
     ReserveStock,
 )
-from services.catalog.domain import LowStock, low_stock_transition
+from services.catalog.domain import LowStock, StockLevel, low_stock_transition
 from services.catalog.domain.model import LocalizedText, Producer, Product
 from services.catalog.domain.stock import Problem, Rejected
 from shared.contracts.envelope import Event
@@ -134,6 +135,12 @@ async def expire_reservation(cmd: ExpireReservation, uow: CatalogUnitOfWork) -> 
     return bool(released)
 
 
+async def adjust_stock(cmd: AdjustStock, uow: CatalogUnitOfWork) -> StockLevel | None:
+    return await uow.stock.adjust_stock(
+        cmd.sku, delta=cmd.delta, on_hand=cmd.on_hand, note=cmd.note
+    )
+
+
 async def publish_stock_changes(cmd: PublishStockChanges, uow: CatalogUnitOfWork) -> list[Event]:
     """One StockLevelChanged per SKU whose stock moved since the last pass (its latest figure),
     and a LowStockDetected when a SKU crossed to at or below its threshold. A crash before the
@@ -193,6 +200,7 @@ COMMAND_HANDLERS = {
     ConfirmPickup: confirm_pickup,
     FindOverdueReservations: find_overdue_reservations,
     ExpireReservation: expire_reservation,
+    AdjustStock: adjust_stock,
     PublishStockChanges: publish_stock_changes,
     ImportCatalog: imports.import_catalog,
 }

@@ -16,7 +16,7 @@ from typing import Protocol
 import asyncpg
 
 from services.catalog.adapters import postgres as db
-from services.catalog.domain import Decision, Producer, Product
+from services.catalog.domain import Decision, Producer, Product, StockLevel
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,15 @@ class StockRepository(Protocol):
     ) -> list[tuple[str, int]]: ...
 
     async def orders_held_since(self, older_than: timedelta, limit: int) -> list[str]: ...
+
+    async def adjust_stock(
+        self,
+        sku: str,
+        *,
+        delta: int | None = None,
+        on_hand: int | None = None,
+        note: str | None = None,
+    ) -> StockLevel | None: ...
 
     async def drain_stock_changes(self, limit: int) -> list[StockChange]: ...
 
@@ -168,6 +177,16 @@ class PostgresStock:
 
     async def orders_held_since(self, older_than: timedelta, limit: int) -> list[str]:
         return await db.orders_held_since(self._conn, older_than, limit)
+
+    async def adjust_stock(
+        self,
+        sku: str,
+        *,
+        delta: int | None = None,
+        on_hand: int | None = None,
+        note: str | None = None,
+    ) -> StockLevel | None:
+        return await db.adjust_stock(self._conn, sku, delta=delta, on_hand=on_hand, note=note)
 
     async def drain_stock_changes(self, limit: int) -> list[StockChange]:
         rows = await db.drain_stock_changes(self._conn, limit)

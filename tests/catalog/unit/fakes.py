@@ -25,6 +25,7 @@ from services.catalog.domain import (
     Rejected,
     Reserved,
     StockLevel,
+    adjustment_delta,
     plan_pickup,
     plan_release,
     plan_reservation,
@@ -194,6 +195,20 @@ class FakeStock:
             if any(r.status == "RESERVED" and r.created_at < before for r in rows.values())
         ]
         return sorted(due)[:limit]
+
+    async def adjust_stock(
+        self,
+        sku: str,
+        *,
+        delta: int | None = None,
+        on_hand: int | None = None,
+        note: str | None = None,
+    ) -> StockLevel | None:
+        if sku not in self.store.levels:
+            return None
+        change = adjustment_delta(self.store.levels[sku], delta=delta, on_hand=on_hand)
+        self.store.move(sku, change, 0)
+        return self.store.levels[sku]
 
     async def drain_stock_changes(self, limit: int) -> list[StockChange]:
         taken = sorted(self.store.changes)[:limit]

@@ -9,12 +9,13 @@ import pytest
 
 from services.catalog.bootstrap import expire_overdue
 from services.catalog.commands import (
+    AdjustStock,
     ConfirmPickup,
     PublishStockChanges,
     ReleaseStock,
     ReserveStock,
 )
-from services.catalog.domain import LocalizedText, Product, StockLevel
+from services.catalog.domain import AdjustmentError, LocalizedText, Product, StockLevel
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import CancelledLine, OrderCancelled, OrderLine, OrderPlaced
 from tests.catalog.conftest import TEST_PRODUCER
@@ -176,6 +177,25 @@ async def test_a_stock_change_is_announced_once_with_its_latest_figure_and_low_s
     await bus.handle(ReserveStock(placed("sp-62", ("SP-HONEY", 1))))
     await bus.handle(publish)
     assert [t for t, _ in uow.outbox.events()][-1] == "StockLevelChanged"  # alerted already
+
+
+async def test_an_adjustment_cannot_take_reserved_units_and_its_new_level_is_announced():
+    uow = await stocked()
+    bus = fake_bus(uow)
+    await bus.handle(ReserveStock(placed("sp-8", ("SP-HONEY", 4))))
+    publish = PublishStockChanges(limit=100, low_stock_threshold=0)
+    await bus.handle(publish)
+
+    with pytest.raises(AdjustmentError) as refused:
+        await bus.handle(AdjustStock(HONEY, delta=-2))
+    assert refused.value.conflict and refused.value.field == "delta"
+    assert await bus.handle(AdjustStock(HONEY, on_hand=12, note="stock take")) == StockLevel(
+        on_hand=12, reserved=4
+    )
+    assert await bus.handle(AdjustStock("XX-NOPE-1", delta=1)) is None
+
+    [changed] = await bus.handle(publish)
+    assert (changed.sku, changed.on_hand, changed.available) == (HONEY, 12, 8)
 
 
 @pytest.mark.parametrize("commits", [True, False])
