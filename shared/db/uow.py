@@ -26,7 +26,7 @@ from shared.messaging.outbox import Raised
 
 
 class UnitOfWork(ABC):
-    """Each service's subclass adds its repositories (set in `_begin`)."""
+    """Each service's subclass adds its repositories, created when the block is entered."""
 
     def __init__(self, producer: str) -> None:
         self.producer = producer  # the service: its events' envelopes name it
@@ -130,7 +130,7 @@ class PostgresUnitOfWork(UnitOfWork):
     """One connection and its transaction. `database` is a pool (a connection is taken for the
     block) or a connection. With `joined`, the connection is already inside its owner's
     transaction (the consumer's, which holds the inbox claim): `commit` only writes the outbox
-    rows and the owner commits; on an error the owner's transaction rolls everything back."""
+    rows and the owner commits; only an error reaching the owner rolls the work back."""
 
     def __init__(
         self,
@@ -181,9 +181,11 @@ class PostgresUnitOfWork(UnitOfWork):
         await outbox.enqueue_raised(self._conn(), self.producer, raised)
 
     async def _commit(self) -> None:
-        if self._transaction is not None:
-            await self._transaction.commit()
-            self._transaction = None
+        # Forgotten before the COMMIT: one that fails has ended the transaction already, and a
+        # ROLLBACK after it would replace its error.
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await transaction.commit()
 
     async def _rollback(self) -> None:
         if self._transaction is not None:
