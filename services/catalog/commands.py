@@ -1,19 +1,35 @@
 """What the catalog's bus is asked to do. Entrypoints turn their input into one of these: the
 consumers an event in its envelope (the `of` constructors), the jobs a pass, the CSV import a
-checked batch."""
+checked batch, the admin API a validated body."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from services.catalog.domain import Producer, Product
+from services.catalog.domain.intake import Listing
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderCancelled, OrderPlaced
 from shared.contracts.logistics import ShipmentPickedUp
 
 if TYPE_CHECKING:
     from services.catalog.imports import Batch, Progress
+
+
+class Refusal(Exception):
+    """A command refused as it stands, with the field to blame. `duplicate` and `not_found`
+    name a clash with what is stored; the others, input that cannot be taken."""
+
+    def __init__(
+        self,
+        reason: Literal["duplicate", "not_found", "unknown_producer", "unknown_sku", "invalid"],
+        field: str,
+        message: str,
+    ) -> None:
+        super().__init__(message)
+        self.reason, self.field = reason, field
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,39 @@ class ExpireReservation:
     """Release what the order still holds: it was not picked up in time."""
 
     order_id: str
+
+
+@dataclass(frozen=True)
+class SaveProducer:
+    """Create a producer (`create`: refused when it exists), or replace it."""
+
+    producer: Producer
+    create: bool = False
+
+
+@dataclass(frozen=True)
+class SaveProduct:
+    """Create a product (`create`: refused when it exists) or replace it; its producer must
+    exist. `stock` is booked only for a new SKU: stored stock moves by adjustments."""
+
+    product: Product
+    stock: int = 0
+    create: bool = False
+
+
+@dataclass(frozen=True)
+class SaveListing:
+    """Map a channel account's SKU to one of ours; refused when it maps to another already.
+    Answers whether the listing is new."""
+
+    listing: Listing
+
+
+@dataclass(frozen=True)
+class RemoveListing:
+    channel: str
+    account: str
+    channel_sku: str
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,13 @@ from services.catalog.commands import (
     FindOverdueReservations,
     ImportCatalog,
     PublishStockChanges,
+    Refusal,
     ReleaseStock,
+    RemoveListing,
     ReserveStock,
+    SaveListing,
+    SaveProducer,
+    SaveProduct,
 )
 from services.catalog.domain import LowStock, StockLevel, low_stock_transition
 from services.catalog.domain.model import LocalizedText, Producer, Product
@@ -135,6 +140,42 @@ async def expire_reservation(cmd: ExpireReservation, uow: CatalogUnitOfWork) -> 
     return bool(released)
 
 
+async def save_producer(cmd: SaveProducer, uow: CatalogUnitOfWork) -> None:
+    p = cmd.producer
+    if cmd.create and await uow.catalog.existing_producer_ids([p.producer_id]):
+        raise Refusal("duplicate", "producer_id", f"{p.producer_id} already exists")
+    await uow.catalog.upsert_producer(p)
+
+
+async def save_product(cmd: SaveProduct, uow: CatalogUnitOfWork) -> None:
+    p = cmd.product
+    exists = bool(await uow.catalog.existing_skus([p.sku]))
+    if cmd.create and exists:
+        raise Refusal("duplicate", "sku", f"{p.sku} already exists")
+    if not await uow.catalog.existing_producer_ids([p.producer_id]):
+        raise Refusal("unknown_producer", "producer_id", f"no producer {p.producer_id}")
+    if exists and cmd.stock:
+        raise Refusal("invalid", "stock", "only for a new SKU: adjust stock instead")
+    await uow.catalog.upsert_product(p, cmd.stock)
+
+
+async def save_listing(cmd: SaveListing, uow: CatalogUnitOfWork) -> bool:
+    listing = cmd.listing
+    if not await uow.catalog.existing_skus([listing.sku]):
+        raise Refusal("unknown_sku", "sku", f"no product {listing.sku}")
+    key = (listing.channel, listing.account, listing.channel_sku)
+    current = (await uow.catalog.listed_skus([key])).get(key)
+    if current is not None and current != listing.sku:
+        raise Refusal("duplicate", "channel_sku", f"already maps to {current}")
+    await uow.catalog.upsert_listing(*key, listing.sku)
+    return current is None
+
+
+async def remove_listing(cmd: RemoveListing, uow: CatalogUnitOfWork) -> None:
+    if not await uow.catalog.delete_listing(cmd.channel, cmd.account, cmd.channel_sku):
+        raise Refusal("not_found", "channel_sku", "no such listing")
+
+
 async def adjust_stock(cmd: AdjustStock, uow: CatalogUnitOfWork) -> StockLevel | None:
     return await uow.stock.adjust_stock(
         cmd.sku, delta=cmd.delta, on_hand=cmd.on_hand, note=cmd.note
@@ -200,6 +241,10 @@ COMMAND_HANDLERS = {
     ConfirmPickup: confirm_pickup,
     FindOverdueReservations: find_overdue_reservations,
     ExpireReservation: expire_reservation,
+    SaveProducer: save_producer,
+    SaveProduct: save_product,
+    SaveListing: save_listing,
+    RemoveListing: remove_listing,
     AdjustStock: adjust_stock,
     PublishStockChanges: publish_stock_changes,
     ImportCatalog: imports.import_catalog,

@@ -141,6 +141,9 @@ class PostgresCatalog:
     async def upsert_listing(self, channel: str, account: str, channel_sku: str, sku: str) -> None:
         await db.upsert_listing(self._conn, channel, account, channel_sku, sku)
 
+    async def delete_listing(self, channel: str, account: str, channel_sku: str) -> bool:
+        return await db.delete_listing(self._conn, channel, account, channel_sku)
+
 
 class PostgresStock:
     def __init__(self, conn: asyncpg.Connection) -> None:

@@ -19,6 +19,7 @@ from services.catalog.domain import (
     Decision,
     Held,
     LineProblem,
+    LocalizedText,
     Problem,
     Producer,
     Product,
@@ -34,6 +35,7 @@ from services.catalog.handlers import COMMAND_HANDLERS
 from shared.contracts.envelope import Envelope
 from shared.messaging.bus import MessageBus
 from shared.messaging.outbox import Raised
+from tests.catalog.conftest import TEST_PRODUCER
 
 
 @dataclass
@@ -115,6 +117,9 @@ class FakeCatalog:
 
     async def upsert_listing(self, channel: str, account: str, channel_sku: str, sku: str) -> None:
         self.store.listings[(channel, account, channel_sku)] = sku
+
+    async def delete_listing(self, channel: str, account: str, channel_sku: str) -> bool:
+        return self.store.listings.pop((channel, account, channel_sku), None) is not None
 
 
 class FakeStock:
@@ -292,6 +297,13 @@ class FakeUnitOfWork(CatalogUnitOfWork):
 
     async def _rollback(self) -> None:
         self._claimed = set()
+
+
+def product(sku: str, producer_id: str = TEST_PRODUCER.producer_id) -> Product:
+    names = LocalizedText(vi=f"Sản phẩm {sku}", en=f"Product {sku}")
+    return Product(
+        sku=sku, producer_id=producer_id, names=names, price=1, currency="VND", weight_g=100
+    )
 
 
 def fake_bus(uow: FakeUnitOfWork) -> MessageBus[CatalogUnitOfWork]:

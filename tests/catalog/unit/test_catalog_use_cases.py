@@ -15,23 +15,16 @@ from services.catalog.commands import (
     ReleaseStock,
     ReserveStock,
 )
-from services.catalog.domain import AdjustmentError, LocalizedText, Product, StockLevel
+from services.catalog.domain import AdjustmentError, StockLevel
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import CancelledLine, OrderCancelled, OrderLine, OrderPlaced
 from tests.catalog.conftest import TEST_PRODUCER
-from tests.catalog.unit.fakes import FakeUnitOfWork, Store, fake_bus
+from tests.catalog.unit.fakes import FakeUnitOfWork, Store, fake_bus, product
 
 HONEY, TEA = "HG-HONEY-500", "SG-TEA-100"
 OTHER_PRODUCER = TEST_PRODUCER.model_copy(
     update={"producer_id": "PRD-TS-002", "name": "Other household", "phone": "+84912000198"}
 )
-
-
-def product(sku: str, producer_id: str = TEST_PRODUCER.producer_id) -> Product:
-    names = LocalizedText(vi=f"Sản phẩm {sku}", en=f"Product {sku}")
-    return Product(
-        sku=sku, producer_id=producer_id, names=names, price=1, currency="VND", weight_g=100
-    )
 
 
 async def stocked(honey: int = 5, tea: int = 5) -> FakeUnitOfWork:
