@@ -22,9 +22,9 @@ import asyncpg
 from _common import unique
 
 from services.catalog.adapters.postgres import reserve_for_order, upsert_producer, upsert_product
-from services.catalog.bootstrap import MIGRATIONS
+from services.catalog.bootstrap import MIGRATIONS, message_bus
+from services.catalog.commands import PublishStockChanges
 from services.catalog.domain import LocalizedText, Producer, Product, Reserved
-from services.catalog.handlers import stock_events_pass
 from shared.db.pool import create_pool, ensure_database, migrate
 from shared.settings import with_database
 
@@ -102,9 +102,9 @@ def reserve(pick: Callable[[], str], tag: str) -> Op:
 
 async def drain_all(pool: asyncpg.Pool) -> int:
     events = 0
+    bus = message_bus(lambda: pool)
     while True:
-        async with pool.acquire() as conn, conn.transaction():
-            batch = await stock_events_pass(conn, default_threshold=0, limit=500)
+        batch = await bus.handle(PublishStockChanges(limit=500, low_stock_threshold=0))
         if not batch:
             return events
         events += len(batch)

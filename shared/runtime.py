@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources.abc import Traversable
+from typing import Any
 
 import asyncpg
 import structlog
@@ -26,6 +27,7 @@ from shared.db.retention import check_inbox_retention, prune_forever
 from shared.http import health_routes
 from shared.logging import configure_logging
 from shared.messaging.broker import build_broker, relay_publish
+from shared.messaging.bus import MessageBus
 from shared.messaging.consumer import Consumer, Subscription
 from shared.messaging.lag import export_consumer_lag
 from shared.messaging.outbox import OutboxRelay
@@ -45,6 +47,7 @@ class Service:
     # to stop(), and is restarted if it crashes, so one bad pass never stops the job for good.
     background: Sequence[Callable[[Service], Awaitable[None]]] = ()
     job_restart_delay_s: float = 5.0
+    bus: MessageBus[Any] | None = None  # what the routes hand their commands to (app.state.bus)
     freeze_gc_after_start: bool = False  # set by serve(): a process of its own (tune_gc)
     pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
@@ -146,11 +149,13 @@ class Service:
                 await self.stop()
 
         checks = {"database": self._check_db, "broker": self._check_broker}
-        return Starlette(
+        app = Starlette(
             # The service's own first: a webhook is matched without trying the probes' paths.
             routes=[*self.routes(self), *health_routes(checks)],
             lifespan=lifespan,
         )
+        app.state.bus = self.bus
+        return app
 
 
 def tune_gc() -> None:

@@ -3,7 +3,8 @@
 Each row is checked on its own (domain.intake), then against the other rows and the database:
 duplicates, unknown producers or SKUs, ids that already exist (unless `update`). By default a
 single bad row imports nothing; `partial` imports the valid rows (a row whose producer or SKU is
-refused is refused too). All writes happen in one transaction.
+refused is refused too). The checks against the database and the writes are one command
+(`ImportCatalog`) on the catalog's bus, so one transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import TypeVar
 
 import asyncpg
 
-from services.catalog.adapters import postgres as db
+from services.catalog.adapters.repository import CatalogRepository
+from services.catalog.adapters.uow import CatalogUnitOfWork
+from services.catalog.commands import ImportCatalog
 from services.catalog.domain import Producer, Product
 from services.catalog.domain.intake import (
     IntakeError,
@@ -117,11 +120,11 @@ def validate_rows(
 
 
 async def check_references(
-    conn: asyncpg.Connection, batch: Batch, names: dict[str, str], *, update: bool
+    db: CatalogRepository, batch: Batch, names: dict[str, str], *, update: bool
 ) -> Batch:
     """Refuses rows that clash with the database or point at nothing; returns the rows left."""
     out = Batch(errors=list(batch.errors))
-    stored = await db.existing_producer_ids(conn, [p.producer_id for _, p in batch.producers])
+    stored = await db.existing_producer_ids([p.producer_id for _, p in batch.producers])
     for line, p in batch.producers:
         if p.producer_id in stored and not update:
             out.errors.append(_exists(names["producers"], line, "producer_id", p.producer_id))
@@ -129,8 +132,8 @@ async def check_references(
             out.producers.append((line, p))
     producers = {p.producer_id for _, p in out.producers}
     ids = {p.producer_id for _, p, _ in batch.products} - producers
-    producers |= await db.existing_producer_ids(conn, ids)
-    stored = await db.existing_skus(conn, [p.sku for _, p, _ in batch.products])
+    producers |= await db.existing_producer_ids(ids)
+    stored = await db.existing_skus([p.sku for _, p, _ in batch.products])
     for line, product, stock in batch.products:
         if product.sku in stored and not update:
             out.errors.append(_exists(names["products"], line, "sku", product.sku))
@@ -146,9 +149,9 @@ async def check_references(
         else:
             out.products.append((line, product, stock))
     skus = {p.sku for _, p, _ in out.products}
-    skus |= await db.existing_skus(conn, {lst.sku for _, lst in batch.listings} - skus)
+    skus |= await db.existing_skus({lst.sku for _, lst in batch.listings} - skus)
     mapped = await db.listed_skus(
-        conn, [(lst.channel, lst.account, lst.channel_sku) for _, lst in batch.listings]
+        [(lst.channel, lst.account, lst.channel_sku) for _, lst in batch.listings]
     )
     for line, listing in batch.listings:
         current = mapped.get((listing.channel, listing.account, listing.channel_sku))
@@ -166,16 +169,24 @@ async def check_references(
     return out
 
 
-async def write(conn: asyncpg.Connection, batch: Batch, progress: Progress | None = None) -> None:
+async def write(db: CatalogRepository, batch: Batch, progress: Progress | None = None) -> None:
     track: Progress = progress or (lambda _label, items: items)
     for _, producer in track("importing producers", batch.producers):
-        await db.upsert_producer(conn, producer)
+        await db.upsert_producer(producer)
     for _, product, stock in track("importing products", batch.products):
-        await db.upsert_product(conn, product, stock)
+        await db.upsert_product(product, stock)
     for _, listing in track("importing listings", batch.listings):
-        await db.upsert_listing(
-            conn, listing.channel, listing.account, listing.channel_sku, listing.sku
-        )
+        await db.upsert_listing(listing.channel, listing.account, listing.channel_sku, listing.sku)
+
+
+async def import_catalog(
+    cmd: ImportCatalog, uow: CatalogUnitOfWork
+) -> tuple[dict[str, int], list[RowError]]:
+    checked = await check_references(uow.catalog, cmd.batch, cmd.files, update=cmd.update)
+    if checked.errors and not cmd.partial:
+        return _nothing(), checked.errors
+    await write(uow.catalog, checked, cmd.progress)
+    return checked.counts(), checked.errors
 
 
 async def import_files(
@@ -198,12 +209,11 @@ async def import_files(
     batch = validate_rows(files, progress)
     names = {kind: name for kind, (name, _) in files.items()}
     names = {k: names.get(k, f"{k}.csv") for k in REQUIRED}
-    async with conn.transaction():
-        checked = await check_references(conn, batch, names, update=update)
-        if checked.errors and not partial:
-            return _nothing(), checked.errors
-        await write(conn, checked, progress)
-    return checked.counts(), checked.errors
+    # The composition root lists this module's handler, so it is imported on use.
+    from services.catalog.bootstrap import message_bus
+
+    command = ImportCatalog(batch, names, partial=partial, update=update, progress=progress)
+    return await message_bus(lambda: conn).handle(command)
 
 
 def _exists(file: str, line: int, field_name: str, value: str) -> RowError:

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -63,6 +65,34 @@ async def enqueue(
         envelope.headers(),
         envelope.to_bytes(),
     )
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An event a handler raised, with what its envelope needs: the journey it belongs to, the
+    message that caused it (None for one from an API call or a job), and an id when the event
+    must keep one across retries."""
+
+    event: Event
+    correlation_id: str
+    causation_id: str | None = None
+    event_id: uuid.UUID | None = None
+
+    def wrap(self, producer: str) -> Envelope:
+        return Envelope.wrap(
+            self.event,
+            producer=producer,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            event_id=self.event_id,
+        )
+
+
+async def enqueue_raised(conn: asyncpg.Connection, producer: str, raised: Iterable[Raised]) -> None:
+    """The one place a service's events enter the outbox: each wrapped in its envelope and
+    written in the caller's transaction (a unit of work's commit)."""
+    for item in raised:
+        await enqueue(conn, item.wrap(producer), item.event)
 
 
 def insert_sql(first: int, *, grouped_by: str | None = None) -> str:

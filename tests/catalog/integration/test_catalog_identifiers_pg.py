@@ -20,14 +20,15 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.applications import Starlette
 
-from services.catalog import bootstrap, handlers
+from services.catalog import bootstrap
 from services.catalog.adapters.postgres import stock_level
+from services.catalog.commands import ReserveStock
 from services.catalog.domain import StockLevel
 from services.catalog.settings import CatalogSettings
 from services.cli import main
-from shared.contracts.envelope import Envelope
 from shared.contracts.events import OrderLine, OrderPlaced, StockReserved
 from shared.settings import ServiceSettings
+from tests.shared.integration.delivery import outbox
 
 pytestmark = pytest.mark.integration
 
@@ -177,9 +178,12 @@ async def test_an_order_for_those_ids_reserves_their_stock_exactly(
             OrderLine(channel_sku="TT-abc", name="lower", quantity=2, unit_price=1),
         ],
     )
-    env = Envelope.wrap(event, producer="orders", correlation_id=event.order_id)
-    async with catalog_pool.acquire() as conn, conn.transaction():
-        [reserved] = await handlers.reserve_stock(conn, env, event)
+    await bootstrap.message_bus(lambda: catalog_pool).handle(ReserveStock(event))
+    [reserved] = [
+        StockReserved.model_validate(payload)
+        for event_type, payload in await outbox(catalog_pool)
+        if event_type == "StockReserved" and payload["order_id"] == event.order_id
+    ]
 
     assert isinstance(reserved, StockReserved)
     assert {a.producer_id: sorted(ln.sku for ln in a.lines) for a in reserved.allocations} == {

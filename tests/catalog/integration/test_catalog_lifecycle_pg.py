@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from services.catalog import handlers
+from services.catalog import bootstrap
 from services.catalog.adapters.postgres import (
     adjust_stock,
     confirm_for_pickup,
@@ -16,6 +16,7 @@ from services.catalog.adapters.postgres import (
     upsert_producer,
     upsert_product,
 )
+from services.catalog.commands import ConfirmPickup, ReleaseStock
 from services.catalog.domain import AdjustmentError, LocalizedText, Product, StockLevel
 from services.catalog.domain.stock import Problem, Rejected
 from shared.contracts.envelope import Envelope
@@ -43,8 +44,7 @@ async def reserve(pool: asyncpg.Pool, order_id: str, lines: list[tuple[str, int]
 
 async def cancel(pool: asyncpg.Pool, event: OrderCancelled) -> None:
     env = Envelope.wrap(event, producer="orders", correlation_id=event.order_id)
-    async with pool.acquire() as conn, conn.transaction():
-        assert await handlers.release_on_cancel(conn, env, event) == []
+    await bootstrap.message_bus(lambda: pool).handle(ReleaseStock.of(env, event))
 
 
 async def test_cancelling_the_whole_order_releases_every_line_once(
@@ -126,8 +126,7 @@ async def test_pickup_confirms_only_that_producers_lines_and_stock_leaves_the_sh
     env = Envelope.wrap(picked, producer="logistics", correlation_id="zalo:p-1")
 
     for _ in range(2):  # the second is a replay with a new event id: nothing more moves
-        async with catalog_pool.acquire() as conn, conn.transaction():
-            await handlers.confirm_on_pickup(conn, env, picked)
+        await bootstrap.message_bus(lambda: catalog_pool).handle(ConfirmPickup.of(env, picked))
 
     assert await levels(catalog_pool, mine, theirs.sku) == [
         StockLevel(on_hand=4, reserved=0),
@@ -163,15 +162,19 @@ async def test_reservations_past_their_ttl_expire_and_younger_ones_stay(
             " WHERE order_id = 'phone:old'"
         )
 
-    expired = await handlers.expire_pass(catalog_pool, timedelta(hours=2))
-    again = await handlers.expire_pass(catalog_pool, timedelta(hours=2))
+    bus = bootstrap.message_bus(lambda: catalog_pool)
+    expired = await bootstrap.expire_overdue(bus, timedelta(hours=2))
+    again = await bootstrap.expire_overdue(bus, timedelta(hours=2))
 
     assert expired >= 1 and again == 0
     assert await levels(catalog_pool, sku) == [StockLevel(on_hand=10, reserved=2)]
     async with catalog_pool.acquire() as conn:
-        assert await conn.fetchval(
-            "SELECT reason FROM stock_ledger WHERE order_id = 'phone:old' ORDER BY id DESC"
-        ) == "EXPIRE"
+        assert (
+            await conn.fetchval(
+                "SELECT reason FROM stock_ledger WHERE order_id = 'phone:old' ORDER BY id DESC"
+            )
+            == "EXPIRE"
+        )
         # The order cannot be reserved again under the same id once released.
         async with conn.transaction():
             replay = await reserve_for_order(conn, "phone:old", [(sku, 3)])

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from services.catalog import handlers
+from services.catalog import bootstrap
 from services.catalog.adapters.postgres import reserve_for_order, stock_level
 from services.catalog.domain import StockLevel
 from shared.contracts.envelope import Envelope
@@ -24,6 +24,13 @@ from tests.shared.integration.delivery import deliver, wrap
 
 pytestmark = pytest.mark.integration
 PICKED_UP_AT = datetime(2026, 11, 29, 3, 15, tzinfo=UTC)
+# The service's own consumer handlers: each runs its command on the bus in the consumer's
+# transaction (the bus's pool is never used there).
+CONSUMED = {
+    event_type: handler
+    for sub in bootstrap.subscriptions(bootstrap.message_bus(lambda: None))
+    for event_type, handler in sub.handlers.items()
+}
 
 
 def cancellation(order_id: str, at: datetime, units: int | None = None, sku: str = ""):
@@ -45,8 +52,7 @@ def pickup(order_id: str, at: datetime = PICKED_UP_AT):
 async def feed(pool: asyncpg.Pool, *deliveries: tuple[object, Envelope]) -> None:
     """Each delivered twice: the second is a redelivery of the same record."""
     for event, env in deliveries:
-        handler = (handlers.confirm_on_pickup if isinstance(event, ShipmentPickedUp)
-                   else handlers.release_on_cancel)  # fmt: skip
+        handler = CONSUMED[type(event)]
         assert await deliver(pool, "catalog", handler, event, env)
         assert not await deliver(pool, "catalog", handler, event, env)
 

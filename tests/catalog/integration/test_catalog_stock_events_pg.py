@@ -6,8 +6,9 @@ import asyncio
 import asyncpg
 import pytest
 
-from services.catalog import handlers
+from services.catalog import bootstrap
 from services.catalog.adapters.postgres import adjust_stock, release_for_order, reserve_for_order
+from services.catalog.commands import PublishStockChanges
 from shared.contracts.events import LowStockDetected, StockLevelChanged
 from tests.catalog.conftest import TEST_PRODUCER
 
@@ -15,8 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 async def drain(pool: asyncpg.Pool, threshold: int = 0, limit: int = 500) -> list:
-    async with pool.acquire() as conn, conn.transaction():
-        return await handlers.stock_events_pass(conn, threshold, limit)
+    bus = bootstrap.message_bus(lambda: pool)
+    return await bus.handle(PublishStockChanges(limit=limit, low_stock_threshold=threshold))
 
 
 def of(events: list, sku: str, kind: type) -> list:

@@ -1,0 +1,35 @@
+"""The catalog's unit of work: its repositories, the inbox and the outbox, in one transaction."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.catalog.adapters.repository import (
+    CatalogRepository,
+    PostgresCatalog,
+    PostgresStock,
+    StockRepository,
+)
+from shared.db.uow import PostgresUnitOfWork, UnitOfWork
+
+SERVICE = "catalog"
+
+
+class CatalogUnitOfWork(UnitOfWork):
+    catalog: CatalogRepository
+    stock: StockRepository
+
+
+class PostgresCatalogUnitOfWork(PostgresUnitOfWork, CatalogUnitOfWork):
+    def __init__(
+        self,
+        database: asyncpg.Pool | asyncpg.Connection | None,
+        *,
+        producer: str = SERVICE,
+        joined: bool = False,
+    ) -> None:
+        super().__init__(database, producer=producer, joined=joined)
+
+    def _bind(self, conn: asyncpg.Connection) -> None:
+        self.catalog = PostgresCatalog(conn)
+        self.stock = PostgresStock(conn)
