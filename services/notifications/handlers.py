@@ -64,7 +64,6 @@ from shared.messaging.consumer import PermanentError
 from shared.phones import normalise_phone
 
 log = structlog.get_logger(__name__)
-NEW_ORDER_ALERT = t.NEW_ORDER  # kept for callers of the first version
 # A whole order is cancelled once, but orders may say so twice: when it cancels the order, and
 # again when it releases a reservation that reached it after that. Both answer as one source.
 _WHOLE_ORDER_CANCELLED = uuid.UUID("3f6d2b8e-9c41-5e7a-b0d2-6a8c4e1f7d93")

@@ -246,8 +246,3 @@ def subject_template(message_type: str, language: str) -> Template:
     if key not in _COMPILED:
         raise UnknownTemplate(f"no email subject for message type {message_type!r}")
     return _COMPILED[key]
-
-
-def new_order_alert_template(language: str) -> tuple[str, Template]:
-    """The resolved language and its compiled new-order template."""
-    return sms_template(NEW_ORDER, language)
