@@ -15,8 +15,9 @@ from services.notifications.adapters.providers import (
 from services.notifications.config import NotificationSettings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.entrypoints.http import routes_for
-from services.notifications.handlers import Handlers, Notifier
+from services.notifications.handlers import Handlers
 from services.notifications.jobs import digest_job, reminder_job
+from services.notifications.notifier import Notifier
 from shared.contracts.events import (
     ORDERS,
     PICKUPS,
@@ -90,7 +91,7 @@ def build(
             starttls=n.smtp_starttls, timeout_s=n.http_timeout_s,
         )  # fmt: skip
     dispatcher = Dispatcher(n, chain, email)
-    notifier = Notifier(n, dispatcher)
+    notifier = Notifier(n, provider=chain[0].name)
     h = Handlers(notifier)
     return Service(
         settings=settings or load_settings("notifications"),

@@ -1,7 +1,8 @@
 """The sender: takes committed messages to the providers, exactly once.
 
 1. A handler records the message (QUEUED, unique dedup key) in its own transaction: nothing is
-   sent from inside a consumer transaction.
+   sent from inside a consumer transaction, whatever the provider (`dev` included), so a
+   transaction that rolls back sends nothing.
 2. The dispatcher claims due messages (`FOR UPDATE SKIP LOCKED`), marks them SENDING with a
    lease and the provider about to be used, and commits; only then does it call the provider,
    with the message id as idempotency key where the provider has one (eSMS `RequestId`).
@@ -38,7 +39,7 @@ from services.notifications.config import NotificationSettings
 log = structlog.get_logger(__name__)
 
 
-def record_accepted_metrics(row, provider: str, channel: str) -> None:
+def _record_accepted(row, provider: str, channel: str) -> None:
     metrics.SENT.labels(provider, channel, row["message_type"]).inc()
     metrics.STATES.labels(provider, "ACCEPTED").inc()
     if row["event_at"] is not None:
@@ -62,12 +63,6 @@ class Dispatcher:
         self.email = email
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max(1, settings.dispatch_concurrency))
-
-    @property
-    def inline(self) -> SmsProvider | None:
-        """The provider to 'send' with inside the handler's transaction: only when every
-        provider of the chain records only (dev), since nothing then leaves the database."""
-        return self.sms[0] if all(p.records_only for p in self.sms) else None
 
     async def run(self, service) -> None:
         """Background job: send due messages, woken by NOTIFY or the poll interval."""
@@ -200,7 +195,7 @@ class Dispatcher:
                     conn, message_id, "FAILED", f"{provider}: {result.detail}", reason=reason
                 )
         if result.outcome == "accepted":
-            record_accepted_metrics(row, provider, channel)
+            _record_accepted(row, provider, channel)
         elif result.outcome == "unknown":
             metrics.STATES.labels(provider, "UNKNOWN").inc()
         elif result.outcome == "permanent" or row["rounds"] + 1 >= self.settings.send_rounds:

@@ -24,7 +24,6 @@ class EmailRequest:
 class SmtpSender:
     name = "smtp"
     idempotent = False
-    records_only = False
 
     def __init__(
         self,

@@ -31,7 +31,6 @@ class NewMessage:
     status: str = "QUEUED"  # or FAILED / SUPPRESSED with a reason, never sent
     reason: str | None = None
     refs: dict[str, str | None] = field(default_factory=dict)
-    send_at: datetime | None = None
     event_at: datetime | None = None
     correlation_id: str | None = None
 
@@ -42,21 +41,53 @@ async def insert_message(conn: asyncpg.Connection, m: NewMessage) -> uuid.UUID |
     inserted = await conn.fetchval(
         """INSERT INTO sms_messages (message_id, dedup_key, message_type, category, channel,
                recipient, producer_id, order_id, shipment_id, language, text, subject, encoding,
-               segments, provider, status, reason, next_attempt_at, event_at, correlation_id)
+               segments, provider, status, reason, event_at, correlation_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                   coalesce($18, now()), $19, $20)
+                   $18, $19)
            ON CONFLICT (dedup_key) DO NOTHING RETURNING 1""",
-        message_id, m.dedup_key, m.message_type, m.category, m.channel, m.recipient,
-        m.refs.get("producer_id"), m.refs.get("order_id"), m.refs.get("shipment_id"),
-        m.language, m.text, m.subject, m.encoding, m.segments, m.provider, m.status, m.reason,
-        m.send_at, m.event_at, m.correlation_id,
-    )  # fmt: skip
+        message_id,
+        m.dedup_key,
+        m.message_type,
+        m.category,
+        m.channel,
+        m.recipient,
+        m.refs.get("producer_id"),
+        m.refs.get("order_id"),
+        m.refs.get("shipment_id"),
+        m.language,
+        m.text,
+        m.subject,
+        m.encoding,
+        m.segments,
+        m.provider,
+        m.status,
+        m.reason,
+        m.event_at,
+        m.correlation_id,
+    )
     if inserted is None:
         return None
     await _history(conn, message_id, m.status, m.reason)
     if m.status == "QUEUED":
         await conn.execute("SELECT pg_notify($1, '')", DISPATCH_CHANNEL)
     return message_id
+
+
+class PostgresMessages:
+    """The notifier's view of this database (services.notifications.notifier.Messages), inside
+    the caller's transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def preferences(self, address: str) -> asyncpg.Record | None:
+        return await preferences(self.conn, address)
+
+    async def ads_sent_last_24h(self, recipient: str) -> int:
+        return await ads_sent_last_24h(self.conn, recipient)
+
+    async def add(self, message: NewMessage) -> uuid.UUID | None:
+        return await insert_message(self.conn, message)
 
 
 async def _history(

@@ -14,7 +14,8 @@ from services.notifications.adapters import postgres as db
 from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import DevProvider, EsmsProvider, TwilioProvider
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers, Notifier, flush_digest
+from services.notifications.handlers import Handlers
+from services.notifications.jobs import flush_digest
 from services.notifications.metrics import (
     ACCEPT_LATENCY,
     FAILED,
@@ -24,6 +25,7 @@ from services.notifications.metrics import (
     SKIPPED,
     WAITING,
 )
+from services.notifications.notifier import Notifier, OutgoingSms, Recipient, Source
 from shared.contracts.events import Buyer, OrderConfirmed, OrderLine, OrderPlaced
 from shared.contracts.logistics import ShipmentDelivered
 from shared.contracts.parts import Address
@@ -46,7 +48,7 @@ def esms(url: str) -> EsmsProvider:
 def wired(providers, email=None, clock=None, **over) -> tuple[Handlers, Dispatcher]:
     n = fast_settings(**over)
     dispatcher = Dispatcher(n, providers, email)
-    notifier = Notifier(n, dispatcher, clock or (lambda: datetime.now(UTC)))
+    notifier = Notifier(n, providers[0].name, clock or (lambda: datetime.now(UTC)))
     return Handlers(notifier), dispatcher
 
 
@@ -149,14 +151,15 @@ async def test_an_invalid_phone_fails_with_its_reason_and_no_provider_is_called(
 
 
 async def test_a_legacy_eleven_digit_number_is_mapped_and_sent(pool):
-    h, _ = wired([DevProvider()])
+    h, dispatcher = wired([DevProvider()])
     await handle(pool, h.pickup_scheduled, pickup(1, phone="01662 345 678"))  # Viettel 0166
+    await dispatcher.pass_once(pool)
     [row] = await rows(pool)
     assert (row["recipient"], row["status"]) == ("+84362345678", "ACCEPTED")
 
 
 async def test_an_opted_out_number_gets_nothing_and_opting_in_restores_it(pool):
-    h, _ = wired([DevProvider()])
+    h, dispatcher = wired([DevProvider()])
     async with pool.acquire() as conn:
         await conn.execute(
             "INSERT INTO recipient_preferences (address, opted_out) VALUES ($1, true)", PHONE
@@ -165,6 +168,7 @@ async def test_an_opted_out_number_gets_nothing_and_opting_in_restores_it(pool):
     async with pool.acquire() as conn:
         await conn.execute("UPDATE recipient_preferences SET opted_out = false")
     await handle(pool, h.pickup_scheduled, pickup(2))
+    assert await dispatcher.pass_once(pool) == 1  # the opted-out one is never sent
     assert [(r["status"], r["reason"]) for r in await rows(pool)] == [
         ("SUPPRESSED", "opted_out"), ("ACCEPTED", None)
     ]  # fmt: skip
@@ -279,8 +283,7 @@ async def test_an_unreachable_smtp_server_is_retried_later(pool):
 
 async def test_several_new_orders_within_the_window_become_one_sms(pool):
     h, dispatcher = wired([DevProvider()], digest_window_s=0.3)
-    n = dispatcher.settings
-    notifier = Notifier(n, dispatcher)
+    notifier = h.n
     for i in (1, 2, 3):
         await handle(pool, h.pickup_scheduled, pickup(i, lines=[("Mật ong bạc hà", i)]))
     await handle(pool, h.pickup_scheduled, pickup(9, phone="+84912000202"))
@@ -291,6 +294,7 @@ async def test_several_new_orders_within_the_window_become_one_sms(pool):
             async with conn.transaction():
                 if not await flush_digest(conn, notifier):
                     break
+    assert await dispatcher.pass_once(pool) == 2
     found = await rows(pool)
     assert len(found) == 2
     digest = next(r for r in found if r["recipient"] == PHONE)
@@ -330,15 +334,15 @@ async def test_a_timeout_without_idempotency_key_is_unknown_and_never_sent_elsew
 
 
 async def test_a_message_type_without_a_template_is_a_permanent_error_for_the_dead_letters(pool):
-    from services.notifications.handlers import Recipient, Source
     from shared.messaging.consumer import PermanentError
 
     h, _ = wired([DevProvider()])
     source = Source(uuid.uuid4(), "c", datetime.now(UTC))
     to = Recipient(PHONE, "vi", False, "Asia/Ho_Chi_Minh")
+    out = OutgoingSms(source, "producer.teleport", to, budget=1, refs={})
     async with pool.acquire() as conn, conn.transaction():
         with pytest.raises(PermanentError, match="template producer.teleport"):
-            await h.n.sms(conn, source, "producer.teleport", to, context={}, budget=1, refs={})
+            await h.n.sms(db.PostgresMessages(conn), out)
     assert await rows(pool) == []
 
 
