@@ -100,9 +100,11 @@ class Dispatcher:
     async def _guarded(self, pool: asyncpg.Pool, row, interrupted: bool) -> None:
         async with self._slots:
             structlog.contextvars.bind_contextvars(
-                message_id=str(row["message_id"]), correlation_id=row["correlation_id"],
-                order_id=row["order_id"], shipment_id=row["shipment_id"],
-            )  # fmt: skip
+                message_id=str(row["message_id"]),
+                correlation_id=row["correlation_id"],
+                order_id=row["order_id"],
+                shipment_id=row["shipment_id"],
+            )
             try:
                 if interrupted:
                     await self._reconcile(pool, row)
@@ -135,9 +137,12 @@ class Dispatcher:
     async def _send(self, provider, request) -> SendResult:
         s = self.settings
         result = await send_with_retries(
-            provider, request, attempts=s.send_attempts,
-            backoff_initial_s=s.backoff_initial_s, backoff_max_s=s.backoff_max_s,
-        )  # fmt: skip
+            provider,
+            request,
+            attempts=s.send_attempts,
+            backoff_initial_s=s.backoff_initial_s,
+            backoff_max_s=s.backoff_max_s,
+        )
         metrics.SEND_ATTEMPTS.labels(provider.name, result.outcome).inc()
         return result
 
@@ -153,9 +158,12 @@ class Dispatcher:
             if provider.name != current:
                 async with pool.acquire() as conn, conn.transaction():
                     await db.switch_provider(
-                        conn, row["message_id"], index, provider.name,
+                        conn,
+                        row["message_id"],
+                        index,
+                        provider.name,
                         f"fallback to {provider.name}: {note}",
-                    )  # fmt: skip
+                    )
                 current = provider.name
             result = await self._send(provider, request)
             if result.outcome == "retryable" or (
@@ -181,9 +189,12 @@ class Dispatcher:
         async with pool.acquire() as conn, conn.transaction():
             if result.outcome == "accepted":
                 await db.record_status(
-                    conn, message_id, "ACCEPTED", result.detail or f"accepted by {provider}",
+                    conn,
+                    message_id,
+                    "ACCEPTED",
+                    result.detail or f"accepted by {provider}",
                     result.provider_message_id,
-                )  # fmt: skip
+                )
             elif result.outcome == "unknown":
                 await db.record_status(conn, message_id, "UNKNOWN", result.detail, reason="unknown")
             elif result.outcome == "retryable" and row["rounds"] + 1 < self.settings.send_rounds:
@@ -201,5 +212,10 @@ class Dispatcher:
         elif result.outcome == "permanent" or row["rounds"] + 1 >= self.settings.send_rounds:
             metrics.FAILED.labels(provider, channel, result.reason or result.outcome).inc()
             metrics.STATES.labels(provider, "FAILED").inc()
-        log.info("dispatch.settled", provider=provider, outcome=result.outcome,
-                 reason=result.reason, to=row["recipient"])  # fmt: skip
+        log.info(
+            "dispatch.settled",
+            provider=provider,
+            outcome=result.outcome,
+            reason=result.reason,
+            to=row["recipient"],
+        )

@@ -100,8 +100,9 @@ def _routes(settings: NotificationSettings, service) -> list[Route]:
             if sid and row["provider_message_id"] is None:  # settles an interrupted send
                 await conn.execute(
                     "UPDATE sms_messages SET provider_message_id = $2 WHERE message_id = $1",
-                    message_id, sid,
-                )  # fmt: skip
+                    message_id,
+                    sid,
+                )
             detail = f"twilio {params.get('MessageStatus')}" + (
                 f" error {params['ErrorCode']}" if params.get("ErrorCode") else ""
             )
@@ -176,9 +177,11 @@ def _routes(settings: NotificationSettings, service) -> list[Route]:
         if request.method == "POST":
             raw = await request.body()
             try:
-                values |= json.loads(raw) if raw.strip().startswith(b"{") else dict(
-                    (await request.form()).items()
-                )  # fmt: skip
+                values |= (
+                    json.loads(raw)
+                    if raw.strip().startswith(b"{")
+                    else dict((await request.form()).items())
+                )
             except ValueError:
                 return _reject("sms_inbound", 400, "malformed_inbound")
         sender = values.get("from") or values.get("Phone") or values.get("phone")
