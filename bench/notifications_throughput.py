@@ -22,7 +22,7 @@ from _common import create_topics, producer, unique
 
 from services.notifications import bootstrap
 from services.notifications.adapters.providers import DevProvider
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import Contact, Location, PickupScheduled, ReservedLine
 from shared.db.pool import connect, ensure_database

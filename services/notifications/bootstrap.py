@@ -12,12 +12,12 @@ from services.notifications.adapters.providers import (
     SpeedSmsProvider,
     TwilioProvider,
 )
-from services.notifications.config import NotificationSettings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.entrypoints.http import routes_for
 from services.notifications.handlers import Handlers
 from services.notifications.jobs import digest_job, reminder_job
 from services.notifications.notifier import Notifier
+from services.notifications.settings import NotificationSettings
 from shared.contracts.events import (
     ORDERS,
     PICKUPS,

@@ -34,7 +34,7 @@ from services.notifications.adapters.providers import (
     SmsRequest,
     send_with_retries,
 )
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 
 log = structlog.get_logger(__name__)
 

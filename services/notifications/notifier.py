@@ -15,7 +15,6 @@ from jinja2 import TemplateError
 
 from services.notifications import metrics
 from services.notifications.adapters.postgres import NewMessage
-from services.notifications.config import NotificationSettings
 from services.notifications.domain.encoding import count_segments
 from services.notifications.domain.messages import (
     ProducerAlertLine,
@@ -25,6 +24,7 @@ from services.notifications.domain.messages import (
 )
 from services.notifications.domain.rules import advertising_allowed, advertising_text
 from services.notifications.domain.templates import UnknownTemplate
+from services.notifications.settings import NotificationSettings
 from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import PermanentError
 from shared.phones import normalise_phone

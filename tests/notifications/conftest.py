@@ -13,7 +13,7 @@ import pytest
 
 from services.notifications import bootstrap
 from services.notifications.bootstrap import MIGRATIONS
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     ORDERS,

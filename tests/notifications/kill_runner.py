@@ -12,7 +12,7 @@ import signal
 
 from services.notifications import bootstrap
 from services.notifications.adapters.providers import SendResult, SmsRequest
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 from shared.runtime import serve
 
 

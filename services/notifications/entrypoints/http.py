@@ -22,7 +22,6 @@ from starlette.routing import Route
 
 from services.notifications import metrics
 from services.notifications.adapters import postgres as db
-from services.notifications.config import NotificationSettings
 from services.notifications.domain.reports import (
     ESMS_STATES,
     SPEEDSMS_STATES,
@@ -31,6 +30,7 @@ from services.notifications.domain.reports import (
     twilio_signature_valid,
 )
 from services.notifications.domain.rules import parse_keyword
+from services.notifications.settings import NotificationSettings
 from shared.metrics import REQUESTS_REJECTED
 from shared.phones import normalise_phone
 

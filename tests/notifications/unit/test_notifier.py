@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from services.notifications.adapters.postgres import NewMessage
-from services.notifications.config import NotificationSettings
 from services.notifications.domain import templates as t
 from services.notifications.domain.messages import (
     DigestOrder,
@@ -21,6 +20,7 @@ from services.notifications.domain.messages import (
     render_sms,
 )
 from services.notifications.notifier import Notifier, OutgoingSms, Recipient, Source
+from services.notifications.settings import NotificationSettings
 
 PHONE = "+84912000101"
 NOON = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # 12:00 in Hanoi
