@@ -22,7 +22,7 @@ from _common import create_topics, producer, unique
 
 from services.notifications import bootstrap
 from services.notifications.adapters.providers import DevProvider
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import Contact, Location, PickupScheduled, ReservedLine
 from shared.db.pool import connect, ensure_database
@@ -95,10 +95,14 @@ async def run_one(kind: str, bootstrap_servers: str, server: str, records) -> tu
             "processed_messages"
         )
         recorded = 0
-        if kind != "noop":
+        while kind != "noop" and time.monotonic() < deadline:
+            # The dispatcher sends after each commit: the last messages may still be on their way.
             recorded = await conn.fetchval(
                 "SELECT count(*) FROM sms_messages WHERE status = 'ACCEPTED'"
             )
+            if recorded >= len(records):
+                break
+            await asyncio.sleep(0.2)
     finally:
         await conn.close()
         await service.stop()

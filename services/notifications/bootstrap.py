@@ -12,11 +12,12 @@ from services.notifications.adapters.providers import (
     SpeedSmsProvider,
     TwilioProvider,
 )
-from services.notifications.config import NotificationSettings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.entrypoints.http import routes_for
-from services.notifications.handlers import Handlers, Notifier
+from services.notifications.handlers import Handlers
 from services.notifications.jobs import digest_job, reminder_job
+from services.notifications.notifier import Notifier
+from services.notifications.settings import NotificationSettings
 from shared.contracts.events import (
     ORDERS,
     PICKUPS,
@@ -52,22 +53,31 @@ def sms_providers(n: NotificationSettings) -> list[SmsProvider]:
             made[name] = DevProvider()
         elif name == "twilio":
             made[name] = TwilioProvider(
-                base_url=n.twilio_base_url, account_sid=n.secret("twilio_account_sid"),
-                auth_token=n.secret("twilio_auth_token"), sender=n.secret("twilio_from"),
-                callback_base=base, timeout_s=n.http_timeout_s,
-            )  # fmt: skip
+                base_url=n.twilio_base_url,
+                account_sid=n.secret("twilio_account_sid"),
+                auth_token=n.secret("twilio_auth_token"),
+                sender=n.secret("twilio_from"),
+                callback_base=base,
+                timeout_s=n.http_timeout_s,
+            )
         elif name == "esms":
             made[name] = EsmsProvider(
-                base_url=n.esms_base_url, api_key=n.secret("esms_api_key"),
-                secret_key=n.secret("esms_secret_key"), brandname=n.esms_brandname,
-                callback_base=base, callback_token=token, sandbox=n.esms_sandbox,
+                base_url=n.esms_base_url,
+                api_key=n.secret("esms_api_key"),
+                secret_key=n.secret("esms_secret_key"),
+                brandname=n.esms_brandname,
+                callback_base=base,
+                callback_token=token,
+                sandbox=n.esms_sandbox,
                 timeout_s=n.http_timeout_s,
-            )  # fmt: skip
+            )
         elif name == "speedsms":
             made[name] = SpeedSmsProvider(
-                base_url=n.speedsms_base_url, token=n.secret("speedsms_token"),
-                sender=n.speedsms_sender, timeout_s=n.http_timeout_s,
-            )  # fmt: skip
+                base_url=n.speedsms_base_url,
+                token=n.secret("speedsms_token"),
+                sender=n.speedsms_sender,
+                timeout_s=n.http_timeout_s,
+            )
         else:
             raise ValueError(f"unknown SMS provider {name!r} in NOTIFICATIONS_SMS_PROVIDERS")
     return list(made.values())
@@ -85,12 +95,16 @@ def build(
     email = None
     if n.smtp_host:
         email = SmtpSender(
-            n.smtp_host, n.smtp_port, n.smtp_from, user=n.smtp_user,
+            n.smtp_host,
+            n.smtp_port,
+            n.smtp_from,
+            user=n.smtp_user,
             password=n.smtp_password.get_secret_value() if n.smtp_password else None,
-            starttls=n.smtp_starttls, timeout_s=n.http_timeout_s,
-        )  # fmt: skip
+            starttls=n.smtp_starttls,
+            timeout_s=n.http_timeout_s,
+        )
     dispatcher = Dispatcher(n, chain, email)
-    notifier = Notifier(n, dispatcher)
+    notifier = Notifier(n, provider=chain[0].name)
     h = Handlers(notifier)
     return Service(
         settings=settings or load_settings("notifications"),

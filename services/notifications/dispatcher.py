@@ -1,7 +1,8 @@
 """The sender: takes committed messages to the providers, exactly once.
 
 1. A handler records the message (QUEUED, unique dedup key) in its own transaction: nothing is
-   sent from inside a consumer transaction.
+   sent from inside a consumer transaction, whatever the provider (`dev` included), so a
+   transaction that rolls back sends nothing.
 2. The dispatcher claims due messages (`FOR UPDATE SKIP LOCKED`), marks them SENDING with a
    lease and the provider about to be used, and commits; only then does it call the provider,
    with the message id as idempotency key where the provider has one (eSMS `RequestId`).
@@ -33,12 +34,12 @@ from services.notifications.adapters.providers import (
     SmsRequest,
     send_with_retries,
 )
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 
 log = structlog.get_logger(__name__)
 
 
-def record_accepted_metrics(row, provider: str, channel: str) -> None:
+def _record_accepted(row, provider: str, channel: str) -> None:
     metrics.SENT.labels(provider, channel, row["message_type"]).inc()
     metrics.STATES.labels(provider, "ACCEPTED").inc()
     if row["event_at"] is not None:
@@ -62,12 +63,6 @@ class Dispatcher:
         self.email = email
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max(1, settings.dispatch_concurrency))
-
-    @property
-    def inline(self) -> SmsProvider | None:
-        """The provider to 'send' with inside the handler's transaction: only when every
-        provider of the chain records only (dev), since nothing then leaves the database."""
-        return self.sms[0] if all(p.records_only for p in self.sms) else None
 
     async def run(self, service) -> None:
         """Background job: send due messages, woken by NOTIFY or the poll interval."""
@@ -105,9 +100,11 @@ class Dispatcher:
     async def _guarded(self, pool: asyncpg.Pool, row, interrupted: bool) -> None:
         async with self._slots:
             structlog.contextvars.bind_contextvars(
-                message_id=str(row["message_id"]), correlation_id=row["correlation_id"],
-                order_id=row["order_id"], shipment_id=row["shipment_id"],
-            )  # fmt: skip
+                message_id=str(row["message_id"]),
+                correlation_id=row["correlation_id"],
+                order_id=row["order_id"],
+                shipment_id=row["shipment_id"],
+            )
             try:
                 if interrupted:
                     await self._reconcile(pool, row)
@@ -140,9 +137,12 @@ class Dispatcher:
     async def _send(self, provider, request) -> SendResult:
         s = self.settings
         result = await send_with_retries(
-            provider, request, attempts=s.send_attempts,
-            backoff_initial_s=s.backoff_initial_s, backoff_max_s=s.backoff_max_s,
-        )  # fmt: skip
+            provider,
+            request,
+            attempts=s.send_attempts,
+            backoff_initial_s=s.backoff_initial_s,
+            backoff_max_s=s.backoff_max_s,
+        )
         metrics.SEND_ATTEMPTS.labels(provider.name, result.outcome).inc()
         return result
 
@@ -158,9 +158,12 @@ class Dispatcher:
             if provider.name != current:
                 async with pool.acquire() as conn, conn.transaction():
                     await db.switch_provider(
-                        conn, row["message_id"], index, provider.name,
+                        conn,
+                        row["message_id"],
+                        index,
+                        provider.name,
                         f"fallback to {provider.name}: {note}",
-                    )  # fmt: skip
+                    )
                 current = provider.name
             result = await self._send(provider, request)
             if result.outcome == "retryable" or (
@@ -186,9 +189,12 @@ class Dispatcher:
         async with pool.acquire() as conn, conn.transaction():
             if result.outcome == "accepted":
                 await db.record_status(
-                    conn, message_id, "ACCEPTED", result.detail or f"accepted by {provider}",
+                    conn,
+                    message_id,
+                    "ACCEPTED",
+                    result.detail or f"accepted by {provider}",
                     result.provider_message_id,
-                )  # fmt: skip
+                )
             elif result.outcome == "unknown":
                 await db.record_status(conn, message_id, "UNKNOWN", result.detail, reason="unknown")
             elif result.outcome == "retryable" and row["rounds"] + 1 < self.settings.send_rounds:
@@ -200,11 +206,16 @@ class Dispatcher:
                     conn, message_id, "FAILED", f"{provider}: {result.detail}", reason=reason
                 )
         if result.outcome == "accepted":
-            record_accepted_metrics(row, provider, channel)
+            _record_accepted(row, provider, channel)
         elif result.outcome == "unknown":
             metrics.STATES.labels(provider, "UNKNOWN").inc()
         elif result.outcome == "permanent" or row["rounds"] + 1 >= self.settings.send_rounds:
             metrics.FAILED.labels(provider, channel, result.reason or result.outcome).inc()
             metrics.STATES.labels(provider, "FAILED").inc()
-        log.info("dispatch.settled", provider=provider, outcome=result.outcome,
-                 reason=result.reason, to=row["recipient"])  # fmt: skip
+        log.info(
+            "dispatch.settled",
+            provider=provider,
+            outcome=result.outcome,
+            reason=result.reason,
+            to=row["recipient"],
+        )

@@ -13,7 +13,7 @@ import pytest
 
 from services.notifications import bootstrap
 from services.notifications.bootstrap import MIGRATIONS
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     ORDERS,
@@ -34,10 +34,16 @@ HANOI = Location(village="Pả Vi", province="Tuyên Quang", country="VN", lat=2
 
 def fast_settings(**over) -> NotificationSettings:
     values = dict(
-        dispatch_poll_s=0.1, jobs_interval_s=0.1, send_lease_s=5, backoff_initial_s=0.01,
-        backoff_max_s=0.05, round_delay_s=60, http_timeout_s=1.0, callback_token="cb-token",
+        dispatch_poll_s=0.1,
+        jobs_interval_s=0.1,
+        send_lease_s=5,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
+        round_delay_s=60,
+        http_timeout_s=1.0,
+        callback_token="cb-token",
         public_url="http://notifications.test",
-    )  # fmt: skip
+    )
     return NotificationSettings(**(values | over))
 
 
@@ -52,15 +58,22 @@ def pickup(
 ) -> PickupScheduled:
     start = start or datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi
     return PickupScheduled(
-        shipment_id=f"s-{n}-{uuid.uuid4().hex[:6]}", order_id=f"o-{n}-{uuid.uuid4().hex[:6]}",
-        order_ref=f"#{1000 + n}", producer_id=producer, hub_id="HUB", wave_id="W",
-        window_start=start, window_end=start + timedelta(hours=2),
+        shipment_id=f"s-{n}-{uuid.uuid4().hex[:6]}",
+        order_id=f"o-{n}-{uuid.uuid4().hex[:6]}",
+        order_ref=f"#{1000 + n}",
+        producer_id=producer,
+        hub_id="HUB",
+        wave_id="W",
+        window_start=start,
+        window_end=start + timedelta(hours=2),
         pickup_contact=Contact(name="HTX", phone=phone, sms_language=language),
         location=HANOI,
-        lines=[ReservedLine(sku=f"SKU-{i}", name=name, quantity=q, weight_g=100)
-               for i, (name, q) in enumerate(lines or [("Mật ong bạc hà", 2)])],
+        lines=[
+            ReservedLine(sku=f"SKU-{i}", name=name, quantity=q, weight_g=100)
+            for i, (name, q) in enumerate(lines or [("Mật ong bạc hà", 2)])
+        ],
         weight_g=200,
-    )  # fmt: skip
+    )
 
 
 def envelope(event: Event) -> Envelope:

@@ -82,8 +82,13 @@ def esms_app(fake: FakeProvider) -> Starlette:
             return JSONResponse({"CodeResult": step, "ErrorMessage": f"scripted {step}"})
         request_id = body.get("RequestId")
         if request_id in seen:
-            return JSONResponse({"CodeResult": "124", "SMSID": seen[request_id],
-                                 "ErrorMessage": "Duplicate RequestId"})  # fmt: skip
+            return JSONResponse(
+                {
+                    "CodeResult": "124",
+                    "SMSID": seen[request_id],
+                    "ErrorMessage": "Duplicate RequestId",
+                }
+            )
         sms_id = f"esms-{next(fake._ids)}"
         seen[request_id] = sms_id
         fake.delivered.append({"SMSID": sms_id, **body})
@@ -93,9 +98,7 @@ def esms_app(fake: FakeProvider) -> Starlette:
 
     return Starlette(
         routes=[
-            Route(
-                "/MainService.svc/json/SendMultipleMessage_V4_post_json/", send, methods=["POST"]
-            )
+            Route("/MainService.svc/json/SendMultipleMessage_V4_post_json/", send, methods=["POST"])
         ]
     )
 
@@ -118,9 +121,13 @@ def speedsms_app(fake: FakeProvider, token: str = "sp-token") -> Starlette:
         fake.delivered.append({"tranId": tran_id, **body})
         if step == "slow":
             await asyncio.sleep(fake.slow_s)
-        return JSONResponse({"status": "success", "code": "00",
-                             "data": {"tranId": tran_id, "totalSMS": 1, "totalPrice": 250,
-                                      "invalidPhone": []}})  # fmt: skip
+        return JSONResponse(
+            {
+                "status": "success",
+                "code": "00",
+                "data": {"tranId": tran_id, "totalSMS": 1, "totalPrice": 250, "invalidPhone": []},
+            }
+        )
 
     return Starlette(routes=[Route("/index.php/sms/send", send, methods=["POST"])])
 
@@ -130,8 +137,9 @@ async def serving(app: Starlette, port: int | None = None) -> AsyncIterator[str]
     """Serve `app` on 127.0.0.1 in this event loop; yields its base URL."""
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                       lifespan="off")  # fmt: skip
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -12,7 +12,7 @@ import signal
 
 from services.notifications import bootstrap
 from services.notifications.adapters.providers import SendResult, SmsRequest
-from services.notifications.config import NotificationSettings
+from services.notifications.settings import NotificationSettings
 from shared.runtime import serve
 
 
@@ -20,7 +20,6 @@ class KillAfterAccept:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.name, self.idempotent = inner.name, inner.idempotent
-        self.records_only = inner.records_only
 
     async def send(self, request: SmsRequest) -> SendResult:
         result = await self.inner.send(request)

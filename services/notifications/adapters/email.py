@@ -24,7 +24,6 @@ class EmailRequest:
 class SmtpSender:
     name = "smtp"
     idempotent = False
-    records_only = False
 
     def __init__(
         self,
@@ -62,8 +61,11 @@ class SmtpSender:
             return SendResult("permanent", detail=repr(exc), reason="invalid_address")
         except smtplib.SMTPResponseException as exc:
             outcome = "retryable" if 400 <= exc.smtp_code < 500 else "permanent"
-            return SendResult(outcome, detail=f"{exc.smtp_code} {exc.smtp_error!r}",
-                              reason=f"smtp_{exc.smtp_code // 100}xx")  # fmt: skip
+            return SendResult(
+                outcome,
+                detail=f"{exc.smtp_code} {exc.smtp_error!r}",
+                reason=f"smtp_{exc.smtp_code // 100}xx",
+            )
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             return SendResult("unknown", detail=repr(exc), reason="timeout")
         return SendResult("accepted", provider_message_id=msg["Message-ID"])

@@ -31,7 +31,6 @@ class NewMessage:
     status: str = "QUEUED"  # or FAILED / SUPPRESSED with a reason, never sent
     reason: str | None = None
     refs: dict[str, str | None] = field(default_factory=dict)
-    send_at: datetime | None = None
     event_at: datetime | None = None
     correlation_id: str | None = None
 
@@ -42,21 +41,53 @@ async def insert_message(conn: asyncpg.Connection, m: NewMessage) -> uuid.UUID |
     inserted = await conn.fetchval(
         """INSERT INTO sms_messages (message_id, dedup_key, message_type, category, channel,
                recipient, producer_id, order_id, shipment_id, language, text, subject, encoding,
-               segments, provider, status, reason, next_attempt_at, event_at, correlation_id)
+               segments, provider, status, reason, event_at, correlation_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                   coalesce($18, now()), $19, $20)
+                   $18, $19)
            ON CONFLICT (dedup_key) DO NOTHING RETURNING 1""",
-        message_id, m.dedup_key, m.message_type, m.category, m.channel, m.recipient,
-        m.refs.get("producer_id"), m.refs.get("order_id"), m.refs.get("shipment_id"),
-        m.language, m.text, m.subject, m.encoding, m.segments, m.provider, m.status, m.reason,
-        m.send_at, m.event_at, m.correlation_id,
-    )  # fmt: skip
+        message_id,
+        m.dedup_key,
+        m.message_type,
+        m.category,
+        m.channel,
+        m.recipient,
+        m.refs.get("producer_id"),
+        m.refs.get("order_id"),
+        m.refs.get("shipment_id"),
+        m.language,
+        m.text,
+        m.subject,
+        m.encoding,
+        m.segments,
+        m.provider,
+        m.status,
+        m.reason,
+        m.event_at,
+        m.correlation_id,
+    )
     if inserted is None:
         return None
     await _history(conn, message_id, m.status, m.reason)
     if m.status == "QUEUED":
         await conn.execute("SELECT pg_notify($1, '')", DISPATCH_CHANNEL)
     return message_id
+
+
+class PostgresMessages:
+    """The notifier's view of this database (services.notifications.notifier.Messages), inside
+    the caller's transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def preferences(self, address: str) -> asyncpg.Record | None:
+        return await preferences(self.conn, address)
+
+    async def ads_sent_last_24h(self, recipient: str) -> int:
+        return await ads_sent_last_24h(self.conn, recipient)
+
+    async def add(self, message: NewMessage) -> uuid.UUID | None:
+        return await insert_message(self.conn, message)
 
 
 async def _history(
@@ -86,8 +117,11 @@ async def record_status(
                reason = coalesce($4, reason),
                accepted_at = CASE WHEN $2 = 'ACCEPTED' THEN now() ELSE accepted_at END
            WHERE message_id = $1""",
-        message_id, status, provider_message_id, reason,
-    )  # fmt: skip
+        message_id,
+        status,
+        provider_message_id,
+        reason,
+    )
     await _history(conn, message_id, status, detail)
 
 
@@ -266,8 +300,11 @@ async def set_preferences(
                diacritics = coalesce($3, recipient_preferences.diacritics),
                channel = coalesce($4, recipient_preferences.channel), updated_at = now()
            RETURNING *""",
-        address, language, diacritics, channel,
-    )  # fmt: skip
+        address,
+        language,
+        diacritics,
+        channel,
+    )
 
 
 async def ads_sent_last_24h(conn: asyncpg.Connection, recipient: str) -> int:
@@ -284,9 +321,16 @@ async def remember_buyer(conn: asyncpg.Connection, **buyer: Any) -> None:
         """INSERT INTO buyers (order_id, order_ref, name, phone, email, language, tz, total,
                currency)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (order_id) DO NOTHING""",
-        buyer["order_id"], buyer["order_ref"], buyer["name"], buyer["phone"], buyer["email"],
-        buyer["language"], buyer["tz"], buyer["total"], buyer["currency"],
-    )  # fmt: skip
+        buyer["order_id"],
+        buyer["order_ref"],
+        buyer["name"],
+        buyer["phone"],
+        buyer["email"],
+        buyer["language"],
+        buyer["tz"],
+        buyer["total"],
+        buyer["currency"],
+    )
 
 
 async def buyer(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
@@ -303,11 +347,22 @@ async def add_pending_alert(conn: asyncpg.Connection, **alert: Any) -> datetime 
                    coalesce((SELECT min(due_at) FROM pending_alerts WHERE recipient = $2),
                             now() + make_interval(secs => $13)), $14, $15)
            ON CONFLICT (event_id, recipient) DO NOTHING RETURNING due_at""",
-        alert["event_id"], alert["recipient"], alert["producer_id"], alert["order_id"],
-        alert["shipment_id"], alert["order_ref"], json.dumps(alert["lines"]),
-        alert["window_start"], alert["window_end"], alert["language"], alert["diacritics"],
-        alert["tz"], alert["window_s"], alert["event_at"], alert["correlation_id"],
-    )  # fmt: skip
+        alert["event_id"],
+        alert["recipient"],
+        alert["producer_id"],
+        alert["order_id"],
+        alert["shipment_id"],
+        alert["order_ref"],
+        json.dumps(alert["lines"]),
+        alert["window_start"],
+        alert["window_end"],
+        alert["language"],
+        alert["diacritics"],
+        alert["tz"],
+        alert["window_s"],
+        alert["event_at"],
+        alert["correlation_id"],
+    )
 
 
 async def take_due_digest(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -331,10 +386,22 @@ async def schedule_reminder(conn: asyncpg.Connection, **r: Any) -> None:
                source_event_id, correlation_id, state)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (shipment_id) DO NOTHING""",
-        r["shipment_id"], r["order_id"], r["order_ref"], r["producer_id"], r["recipient"],
-        r["language"], r["diacritics"], r["tz"], json.dumps(r["lines"]), r["window_start"],
-        r["window_end"], r["remind_at"], r["source_event_id"], r["correlation_id"], r["state"],
-    )  # fmt: skip
+        r["shipment_id"],
+        r["order_id"],
+        r["order_ref"],
+        r["producer_id"],
+        r["recipient"],
+        r["language"],
+        r["diacritics"],
+        r["tz"],
+        json.dumps(r["lines"]),
+        r["window_start"],
+        r["window_end"],
+        r["remind_at"],
+        r["source_event_id"],
+        r["correlation_id"],
+        r["state"],
+    )
 
 
 async def move_reminder(
@@ -352,8 +419,13 @@ async def move_reminder(
         """UPDATE pickup_reminders SET window_start = $2, window_end = $3, remind_at = $4,
                state = $5, source_event_id = $6
            WHERE shipment_id = $1 AND state <> 'cancelled' RETURNING *""",
-        shipment_id, window_start, window_end, remind_at, state, source_event_id,
-    )  # fmt: skip
+        shipment_id,
+        window_start,
+        window_end,
+        remind_at,
+        state,
+        source_event_id,
+    )
 
 
 async def cancel_reminder(conn: asyncpg.Connection, shipment_id: str) -> asyncpg.Record | None:
@@ -393,9 +465,16 @@ async def keep_waiting_buyer_message(conn: asyncpg.Connection, **m: Any) -> None
         """INSERT INTO waiting_buyer_messages (event_id, message_type, event_type, order_id,
                shipment_id, context, promo, event_at, correlation_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
-        m["event_id"], m["message_type"], m["event_type"], m["order_id"], m["shipment_id"],
-        m["context"], m["promo"], m["event_at"], m["correlation_id"],
-    )  # fmt: skip
+        m["event_id"],
+        m["message_type"],
+        m["event_type"],
+        m["order_id"],
+        m["shipment_id"],
+        m["context"],
+        m["promo"],
+        m["event_at"],
+        m["correlation_id"],
+    )
 
 
 async def take_waiting_buyer_messages(
@@ -433,8 +512,12 @@ async def note_pickup(
                window_end = CASE WHEN $6 THEN $5 ELSE window_end END,
                window_at = CASE WHEN $6 THEN $7 ELSE window_at END
            WHERE shipment_id = $1 RETURNING *""",
-        shipment_id, scheduled, cancelled, start, end,
+        shipment_id,
+        scheduled,
+        cancelled,
+        start,
+        end,
         window is not None and (before["window_at"] is None or window_at > before["window_at"]),
         window_at,
-    )  # fmt: skip
+    )
     return before, after

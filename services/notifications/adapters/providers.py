@@ -43,7 +43,6 @@ class SendResult:
 class SmsProvider(Protocol):
     name: str
     idempotent: bool  # a resend of the same message cannot deliver it twice
-    records_only: bool  # nothing leaves the process: the database row is the whole send
 
     async def send(self, request: SmsRequest) -> SendResult: ...
 
@@ -53,7 +52,6 @@ class DevProvider:
 
     name = "dev"
     idempotent = True
-    records_only = True
 
     async def send(self, request: SmsRequest) -> SendResult:
         return SendResult("accepted", provider_message_id=f"dev-{request.message_id}")
@@ -62,7 +60,6 @@ class DevProvider:
 class _HttpProvider:
     name = "http"
     idempotent = False
-    records_only = False
 
     def __init__(self, base_url: str, timeout_s: float) -> None:
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)

@@ -95,8 +95,9 @@ def render_sms(
 
     def render(names: list[list[str]]) -> RenderedSms:
         shown = [(q, " ".join(n)) for q, n in zip(quantities[: len(names)], names, strict=True)]
-        return _finish(template.render(ctx, lines=shown, more=len(lines) - len(names)), fold,
-                       resolved)  # fmt: skip
+        return _finish(
+            template.render(ctx, lines=shown, more=len(lines) - len(names)), fold, resolved
+        )
 
     rendered = render([]) if not lines else _shorten(_words(lines, fold), render, segment_budget)
     if rendered.segments > segment_budget and not fold and resolved in LATIN_SCRIPT:
@@ -127,16 +128,23 @@ def render_digest(
         raise ValueError("a digest needs at least one order")
     if len(orders) == 1:
         return render_new_order_alert(
-            order_ref=orders[0].order_ref, lines=list(orders[0].lines), pickup_start=pickup_start,
-            pickup_end=pickup_end, language=language or "en", diacritics=diacritics, tz=tz,
+            order_ref=orders[0].order_ref,
+            lines=list(orders[0].lines),
+            pickup_start=pickup_start,
+            pickup_end=pickup_end,
+            language=language or "en",
+            diacritics=diacritics,
+            tz=tz,
             segment_budget=segment_budget,
-        )  # fmt: skip
+        )
     resolved, template = sms_template(NEW_ORDERS_DIGEST, language)
     fold = not diacritics and resolved in LATIN_SCRIPT
     ctx = _context(
-        {"start": pickup_start, "end": pickup_end, "count": len(orders)}, fold, ZoneInfo(tz),
+        {"start": pickup_start, "end": pickup_end, "count": len(orders)},
+        fold,
+        ZoneInfo(tz),
         resolved,
-    )  # fmt: skip
+    )
     refs = [_clean(o.order_ref, fold).lstrip("#") or "?" for o in orders]
     words = [_words(o.lines, fold) for o in orders]
 
@@ -147,8 +155,9 @@ def render_digest(
                 entries.append((ref, []))
                 continue
             cut = names if mode == "full" else [n[:1] for n in names]
-            entries.append((ref, [(ln.quantity, " ".join(n)) for ln, n in zip(order.lines, cut,
-                                                                                strict=True)]))
+            entries.append(
+                (ref, [(ln.quantity, " ".join(n)) for ln, n in zip(order.lines, cut, strict=True)])
+            )
         text = template.render(ctx, orders=entries, more=len(orders) - shown)
         return _finish(text, fold, resolved)
 
@@ -213,8 +222,12 @@ def _check_window(start: datetime, end: datetime) -> None:
 
 # Values a template may leave out; anything else missing is a bug (StrictUndefined raises).
 OPTIONAL: dict[str, Any] = {
-    "promo": None, "tracking_url": "", "cod": 0, "partial": 0, "after_pickup": False,
-}  # fmt: skip
+    "promo": None,
+    "tracking_url": "",
+    "cod": 0,
+    "partial": 0,
+    "after_pickup": False,
+}
 
 
 def _context(values: Mapping[str, Any], fold: bool, zone: ZoneInfo, language: str) -> dict:

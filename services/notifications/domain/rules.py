@@ -13,8 +13,6 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-Category = Literal["transactional", "advertising"]
-
 AD_LABEL = "[QC] "
 AD_FIRST_HOUR = time(7, 0)
 AD_LAST_HOUR = time(22, 0)

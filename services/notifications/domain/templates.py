@@ -70,43 +70,80 @@ def _digest(open_: str, sep: str, more: str, items: str = _I) -> str:
 
 SMS_TEMPLATES: dict[str, dict[str, str]] = {
     NEW_ORDER: {
-        "vi": "Đơn mới #{{ ref }}: " + _I + _more(", +{{ more }} món khác") + ". Lấy hàng "
-        + _W + ".",
+        "vi": "Đơn mới #{{ ref }}: "
+        + _I
+        + _more(", +{{ more }} món khác")
+        + ". Lấy hàng "
+        + _W
+        + ".",
         "en": "New order #{{ ref }}: "
         + _I
         + _more(", +{{ more }} more item{{ 's' if more > 1 else '' }}")
         + ". Pickup "
         + _W
         + ".",
-        "id": "Pesanan baru #{{ ref }}: " + _I + _more(", +{{ more }} item lain") + ". Dijemput "
-        + _W + ".",
-        "fil": "Bagong order #{{ ref }}: " + _I + _more(", +{{ more }} pang item") + ". Kukunin "
-        + _W + ".",
+        "id": "Pesanan baru #{{ ref }}: "
+        + _I
+        + _more(", +{{ more }} item lain")
+        + ". Dijemput "
+        + _W
+        + ".",
+        "fil": "Bagong order #{{ ref }}: "
+        + _I
+        + _more(", +{{ more }} pang item")
+        + ". Kukunin "
+        + _W
+        + ".",
         "ja": "新規注文#{{ ref }}: " + _I_JA + _more("、他{{ more }}点") + "。集荷 " + _W,
         "th": "ออเดอร์ใหม่ #{{ ref }}: " + _I_TH + _more(" +อีก {{ more }} รายการ") + " รับ " + _W,
     },
     NEW_ORDERS_DIGEST: {
-        "vi": _digest("{{ count }} đơn mới: ", "; ", "; +{{ more }} đơn khác") + ". Lấy hàng "
-        + _W + ".",
-        "en": _digest("{{ count }} new orders: ", "; ", "; +{{ more }} more") + ". Pickup " + _W
+        "vi": _digest("{{ count }} đơn mới: ", "; ", "; +{{ more }} đơn khác")
+        + ". Lấy hàng "
+        + _W
         + ".",
-        "id": _digest("{{ count }} pesanan baru: ", "; ", "; +{{ more }} lain") + ". Dijemput "
-        + _W + ".",
-        "fil": _digest("{{ count }} bagong order: ", "; ", "; +{{ more }} pa") + ". Kukunin "
-        + _W + ".",
+        "en": _digest("{{ count }} new orders: ", "; ", "; +{{ more }} more")
+        + ". Pickup "
+        + _W
+        + ".",
+        "id": _digest("{{ count }} pesanan baru: ", "; ", "; +{{ more }} lain")
+        + ". Dijemput "
+        + _W
+        + ".",
+        "fil": _digest("{{ count }} bagong order: ", "; ", "; +{{ more }} pa")
+        + ". Kukunin "
+        + _W
+        + ".",
         "ja": _digest("新規注文{{ count }}件: ", "; ", "; 他{{ more }}件", _I_JA) + "。集荷 " + _W,
         "th": _digest("ออเดอร์ใหม่ {{ count }} รายการ: ", "; ", "; +อีก {{ more }}", _I_TH)
-        + " รับของ " + _W,
+        + " รับของ "
+        + _W,
     },
     PICKUP_REMINDER: {
-        "vi": "Nhắc: xe lấy đơn #{{ ref }} lúc " + _W + ". Chuẩn bị: " + _I
-        + _more(", +{{ more }} món khác") + ".",
-        "en": "Reminder: pickup of order #{{ ref }} at " + _W + ". Prepare: " + _I
-        + _more(", +{{ more }} more") + ".",
-        "id": "Pengingat: penjemputan #{{ ref }} " + _W + ". Siapkan: " + _I
-        + _more(", +{{ more }} lain") + ".",
-        "fil": "Paalala: kukunin ang order #{{ ref }} " + _W + ". Ihanda: " + _I
-        + _more(", +{{ more }} pa") + ".",
+        "vi": "Nhắc: xe lấy đơn #{{ ref }} lúc "
+        + _W
+        + ". Chuẩn bị: "
+        + _I
+        + _more(", +{{ more }} món khác")
+        + ".",
+        "en": "Reminder: pickup of order #{{ ref }} at "
+        + _W
+        + ". Prepare: "
+        + _I
+        + _more(", +{{ more }} more")
+        + ".",
+        "id": "Pengingat: penjemputan #{{ ref }} "
+        + _W
+        + ". Siapkan: "
+        + _I
+        + _more(", +{{ more }} lain")
+        + ".",
+        "fil": "Paalala: kukunin ang order #{{ ref }} "
+        + _W
+        + ". Ihanda: "
+        + _I
+        + _more(", +{{ more }} pa")
+        + ".",
         "ja": "集荷のお知らせ #{{ ref }} " + _W + "。準備: " + _I_JA + _more("、他{{ more }}点"),
         "th": "เตือน: รับของ #{{ ref }} " + _W + " เตรียม: " + _I_TH + _more(" +อีก {{ more }}"),
     },
@@ -246,8 +283,3 @@ def subject_template(message_type: str, language: str) -> Template:
     if key not in _COMPILED:
         raise UnknownTemplate(f"no email subject for message type {message_type!r}")
     return _COMPILED[key]
-
-
-def new_order_alert_template(language: str) -> tuple[str, Template]:
-    """The resolved language and its compiled new-order template."""
-    return sms_template(NEW_ORDER, language)

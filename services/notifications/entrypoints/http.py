@@ -28,7 +28,6 @@ from starlette.routing import Route
 
 from services.notifications import metrics
 from services.notifications.adapters import postgres as db
-from services.notifications.config import NotificationSettings
 from services.notifications.domain.reports import (
     ESMS_STATES,
     SPEEDSMS_STATES,
@@ -37,6 +36,7 @@ from services.notifications.domain.reports import (
     twilio_signature_valid,
 )
 from services.notifications.domain.rules import parse_keyword
+from services.notifications.settings import NotificationSettings
 from shared.http import Handler, Refused, capped, refusal, route
 from shared.phones import normalise_phone
 
@@ -129,8 +129,9 @@ async def twilio_report(request: Request, deps: NotificationsHttp) -> Response:
         if sid and row["provider_message_id"] is None:  # settles an interrupted send
             await conn.execute(
                 "UPDATE sms_messages SET provider_message_id = $2 WHERE message_id = $1",
-                message_id, sid,
-            )  # fmt: skip
+                message_id,
+                sid,
+            )
         detail = f"twilio {params.get('MessageStatus')}" + (
             f" error {params['ErrorCode']}" if params.get("ErrorCode") else ""
         )
@@ -208,9 +209,10 @@ async def token_inbound(request: Request, deps: NotificationsHttp) -> Response:
     if request.method == "POST":
         raw = await request.body()
         try:
-            values |= json.loads(raw) if raw.strip().startswith(b"{") else dict(
-                (await request.form()).items()
-            )  # fmt: skip
+            if raw.strip().startswith(b"{"):
+                values |= json.loads(raw)
+            else:
+                values |= dict((await request.form()).items())
         except ValueError:
             raise Refused(400, "malformed_inbound", "the body is not JSON or a form") from None
     sender = values.get("from") or values.get("Phone") or values.get("phone")

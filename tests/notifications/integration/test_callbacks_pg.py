@@ -34,11 +34,20 @@ async def client(pool):
 
 async def message(pool, *, provider="esms", segments=1, provider_id=None) -> uuid.UUID:
     async with pool.acquire() as conn, conn.transaction():
-        message_id = await db.insert_message(conn, db.NewMessage(
-            dedup_key=str(uuid.uuid4()), message_type="producer.new_order", channel="sms",
-            recipient=PHONE, language="vi", text="x" * (160 * segments), encoding="GSM-7",
-            segments=segments, provider=provider,
-        ))  # fmt: skip
+        message_id = await db.insert_message(
+            conn,
+            db.NewMessage(
+                dedup_key=str(uuid.uuid4()),
+                message_type="producer.new_order",
+                channel="sms",
+                recipient=PHONE,
+                language="vi",
+                text="x" * (160 * segments),
+                encoding="GSM-7",
+                segments=segments,
+                provider=provider,
+            ),
+        )
         await db.record_status(conn, message_id, "ACCEPTED", "test", provider_id)
     return message_id
 
@@ -61,8 +70,9 @@ async def test_a_signed_twilio_report_moves_the_status_and_keeps_the_timeline(cl
         resp = await client.post(path, data=params, headers=signed(path, params))
         assert resp.status_code == 200
     assert await status(pool, message_id) == (
-        "DELIVERED", ["QUEUED", "ACCEPTED", "SENT", "DELIVERED", "SENT"]
-    )  # fmt: skip
+        "DELIVERED",
+        ["QUEUED", "ACCEPTED", "SENT", "DELIVERED", "SENT"],
+    )
 
 
 @pytest.mark.parametrize("case", ["forged", "missing", "tampered"])
@@ -153,12 +163,14 @@ async def test_stop_and_huy_opt_out_and_start_opts_back_in(client, pool):
     resp = await client.post("/inbound/sms/cb-token", data={"Phone": PHONE, "Message": "START"})
     assert resp.json() == {"action": "opt_in"} and not await opted_out()
     params = {"From": PHONE, "Body": "STOP", "To": "+15005550006"}
-    resp = await client.post("/inbound/twilio", data=params, headers=signed("/inbound/twilio",
-                                                                              params))  # fmt: skip
+    resp = await client.post(
+        "/inbound/twilio", data=params, headers=signed("/inbound/twilio", params)
+    )
     assert resp.json() == {"action": "opt_out"} and await opted_out()
     assert (await client.post("/inbound/twilio", data=params)).status_code == 401
-    assert (await client.post("/inbound/sms/guess", json={"from": PHONE, "text": "STOP"})
-            ).status_code == 401  # fmt: skip
+    assert (
+        await client.post("/inbound/sms/guess", json={"from": PHONE, "text": "STOP"})
+    ).status_code == 401
     hello = await client.post("/inbound/sms/cb-token", json={"from": PHONE, "text": "hello"})
     assert hello.json() == {"action": "ignored"}
     assert (await client.post("/inbound/sms/cb-token", json={"text": "STOP"})).status_code == 400
@@ -170,23 +182,35 @@ async def test_ovop_sms_show_prints_the_timeline(pool, notifications_db):
         await db.report_status(conn, message_id, "DELIVERED", "twilio delivered")
     env = {"NOTIFICATIONS_DATABASE_URL": notifications_db, "PATH": "/usr/bin:/bin"}
     run = [sys.executable, "-m", "services.cli", "sms"]
-    shown = subprocess.run([*run, "show", str(message_id)], env=env, capture_output=True,
-                           text=True, timeout=60)  # fmt: skip
+    shown = subprocess.run(
+        [*run, "show", str(message_id)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert shown.returncode == 0, shown.stderr
     assert "status    DELIVERED" in shown.stdout and "+8491*****01" in shown.stdout
     assert [ln.split()[2] for ln in shown.stdout.splitlines() if ln.startswith("  20")] == [
-        "QUEUED", "ACCEPTED", "DELIVERED"
-    ]  # fmt: skip
-    listed = subprocess.run([*run, "list", "--json", "--status", "delivered"], env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+        "QUEUED",
+        "ACCEPTED",
+        "DELIVERED",
+    ]
+    listed = subprocess.run(
+        [*run, "list", "--json", "--status", "delivered"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert [m["message_id"] for m in json.loads(listed.stdout)] == [str(message_id)]
-    missing = subprocess.run([*run, "show", str(uuid.uuid4())], env=env, capture_output=True,
-                             text=True, timeout=60)  # fmt: skip
+    missing = subprocess.run(
+        [*run, "show", str(uuid.uuid4())], env=env, capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode == 1 and "no message" in missing.stderr
     prefs = subprocess.run(
         [*run, "prefs", "0912000101", "--language", "en", "--diacritics", "--opt-out"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert prefs.returncode == 0, prefs.stderr
     assert "language=en diacritics=True channel=- opted_out=True" in prefs.stdout
     async with pool.acquire() as conn:

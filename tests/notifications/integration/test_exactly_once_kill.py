@@ -38,13 +38,19 @@ pytestmark = pytest.mark.integration
 PHONE = "+84912000101"
 WINDOW = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
 EVENT = PickupScheduled(
-    shipment_id="s-kill", order_id="o-kill", order_ref="#9001", producer_id="PRD-HG-001",
-    hub_id="HUB-HAGIANG", wave_id="w1", window_start=WINDOW, window_end=WINDOW + timedelta(hours=2),
+    shipment_id="s-kill",
+    order_id="o-kill",
+    order_ref="#9001",
+    producer_id="PRD-HG-001",
+    hub_id="HUB-HAGIANG",
+    wave_id="w1",
+    window_start=WINDOW,
+    window_end=WINDOW + timedelta(hours=2),
     pickup_contact=Contact(name="HTX", phone=PHONE),
     location=Location(village="Pả Vi", province="Tuyên Quang", country="VN", lat=23.1, lon=105.4),
     lines=[ReservedLine(sku="HG-HONEY-500", name="Mật ong bạc hà", quantity=2, weight_g=750)],
     weight_g=1500,
-)  # fmt: skip
+)
 
 
 def _env(kafka: str, url: str, topics: dict, provider: str, base: str, port: int) -> dict:
@@ -72,9 +78,13 @@ def _env(kafka: str, url: str, topics: dict, provider: str, base: str, port: int
 
 async def _spawn(env: dict, log) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.notifications.kill_runner", env=env, stdout=log,
+        sys.executable,
+        "-m",
+        "tests.notifications.kill_runner",
+        env=env,
+        stdout=log,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
 
 
 async def _rows(url: str) -> list:
@@ -126,8 +136,11 @@ async def test_a_kill_between_provider_accept_and_commit_sends_exactly_once(
                     "tw-token", f"http://127.0.0.1:{port}{path}", params.items()
                 )
                 async with httpx.AsyncClient() as client:
-                    resp = await client.post(f"http://127.0.0.1:{port}{path}", data=params,
-                                             headers={"X-Twilio-Signature": signature})  # fmt: skip
+                    resp = await client.post(
+                        f"http://127.0.0.1:{port}{path}",
+                        data=params,
+                        headers={"X-Twilio-Signature": signature},
+                    )
                 assert resp.status_code == 200 and resp.json()["status"] == "DELIVERED"
             await asyncio.sleep(1.5)  # time for any wrong resend to happen
         finally:

@@ -40,10 +40,13 @@ async def test_events_published_in_the_wrong_order_still_give_exactly_one_sms(ru
     picked = shipment(ShipmentPickedUp, order_id="o-late", tracking_url="https://t.example/XYZ")
     scheduled = pickup(5)
     cancelled = PickupCancelled(
-        shipment_id=scheduled.shipment_id, order_id=scheduled.order_id,
-        order_ref=scheduled.order_ref, producer_id=scheduled.producer_id,
-        pickup_contact=scheduled.pickup_contact, reason="order cancelled",
-    )  # fmt: skip
+        shipment_id=scheduled.shipment_id,
+        order_id=scheduled.order_id,
+        order_ref=scheduled.order_ref,
+        producer_id=scheduled.producer_id,
+        pickup_contact=scheduled.pickup_contact,
+        reason="order cancelled",
+    )
     async with run_service(fast_settings()) as running:
         # The shipment before its order, the pickup's cancellation before the pickup.
         await eventually(consumed(pool, await running.publish(picked, cancelled, times=2)))

@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.notifications.adapters.providers import DevProvider
-from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers, Notifier
+from services.notifications.handlers import Handlers
 from services.notifications.metrics import WAITING
+from services.notifications.notifier import Notifier
 from shared.contracts.events import OrderCancelled, OrderPlaced, PickupCancelled, PickupRescheduled
 from shared.contracts.logistics import ShipmentPickedUp
 from tests.notifications.conftest import fast_settings, pickup
@@ -26,7 +25,7 @@ BOTH_ORDERS = pytest.mark.parametrize("first", ["early", "late"])
 @pytest.fixture
 def handlers() -> Handlers:
     n = fast_settings(reminder_lead_s=3600)
-    return Handlers(Notifier(n, Dispatcher(n, [DevProvider()])))
+    return Handlers(Notifier(n, "dev"))
 
 
 def handler_for(h: Handlers, event):
@@ -71,8 +70,10 @@ async def test_a_shipment_message_before_its_order_is_placed_is_sent_once_when_i
 
     [sms] = await messages(pool)
     assert (sms["message_type"], sms["recipient"], sms["status"]) == (
-        "buyer.shipped", BUYER_PHONE, "ACCEPTED"
-    )  # fmt: skip
+        "buyer.shipped",
+        BUYER_PHONE,
+        "QUEUED",
+    )
     assert sms["text"] == "Don #2001 da duoc gui di. Theo doi: https://t.example/ABC"
     assert sms["dedup_key"].startswith(f"{both[1][1].event_id}:buyer.shipped:")
     waited = WAITING.labels("ShipmentPickedUp")._value.get() - waiting_before
@@ -103,10 +104,13 @@ async def test_a_buyer_is_told_once_of_an_order_cancelled_twice_over(pool, handl
 async def test_a_pickup_cancelled_before_it_was_scheduled_is_never_announced(pool, handlers, first):
     scheduled = pickup(1)
     cancelled = PickupCancelled(
-        shipment_id=scheduled.shipment_id, order_id=scheduled.order_id,
-        order_ref=scheduled.order_ref, producer_id=scheduled.producer_id,
-        pickup_contact=scheduled.pickup_contact, reason="order cancelled",
-    )  # fmt: skip
+        shipment_id=scheduled.shipment_id,
+        order_id=scheduled.order_id,
+        order_ref=scheduled.order_ref,
+        producer_id=scheduled.producer_id,
+        pickup_contact=scheduled.pickup_contact,
+        reason="order cancelled",
+    )
     both = [(scheduled, wrap(scheduled)), (cancelled, wrap(cancelled))]
     await feed(pool, handlers, *(reversed(both) if first == "early" else both))
 
@@ -126,11 +130,15 @@ async def test_a_pickup_change_before_the_pickup_gives_the_producer_the_final_wi
     scheduled = pickup(2, start=datetime(2031, 11, 30, 1, 0, tzinfo=UTC))  # 08:00 in Hanoi
     later = scheduled.window_start + timedelta(hours=6)
     moved = PickupRescheduled(
-        shipment_id=scheduled.shipment_id, order_id=scheduled.order_id,
-        order_ref=scheduled.order_ref, producer_id=scheduled.producer_id,
-        pickup_contact=scheduled.pickup_contact, window_start=later,
-        window_end=later + timedelta(hours=1), reason="the wave was full",
-    )  # fmt: skip
+        shipment_id=scheduled.shipment_id,
+        order_id=scheduled.order_id,
+        order_ref=scheduled.order_ref,
+        producer_id=scheduled.producer_id,
+        pickup_contact=scheduled.pickup_contact,
+        window_start=later,
+        window_end=later + timedelta(hours=1),
+        reason="the wave was full",
+    )
     both = [(scheduled, wrap(scheduled)), (moved, wrap(moved))]  # the change happened later
     await feed(pool, handlers, *(reversed(both) if first == "early" else both))
 

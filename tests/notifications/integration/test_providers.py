@@ -31,15 +31,26 @@ def request(text: str = "Don moi #1: 2 Mat ong") -> SmsRequest:
 
 
 def twilio(url: str, timeout_s: float = 2.0) -> TwilioProvider:
-    return TwilioProvider(base_url=url, account_sid="AC123", auth_token="tw-token",
-                          sender="+15005550006", callback_base="https://ovop.example",
-                          timeout_s=timeout_s)  # fmt: skip
+    return TwilioProvider(
+        base_url=url,
+        account_sid="AC123",
+        auth_token="tw-token",
+        sender="+15005550006",
+        callback_base="https://ovop.example",
+        timeout_s=timeout_s,
+    )
 
 
 def esms(url: str, timeout_s: float = 2.0) -> EsmsProvider:
-    return EsmsProvider(base_url=url, api_key="es-key", secret_key="es-secret",
-                        brandname="OVOP", callback_base="https://ovop.example",
-                        callback_token="tok", timeout_s=timeout_s)  # fmt: skip
+    return EsmsProvider(
+        base_url=url,
+        api_key="es-key",
+        secret_key="es-secret",
+        brandname="OVOP",
+        callback_base="https://ovop.example",
+        callback_token="tok",
+        timeout_s=timeout_s,
+    )
 
 
 def speedsms(url: str) -> SpeedSmsProvider:

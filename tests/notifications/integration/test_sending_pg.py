@@ -14,7 +14,8 @@ from services.notifications.adapters import postgres as db
 from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import DevProvider, EsmsProvider, TwilioProvider
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers, Notifier, flush_digest
+from services.notifications.handlers import Handlers
+from services.notifications.jobs import flush_digest
 from services.notifications.metrics import (
     ACCEPT_LATENCY,
     FAILED,
@@ -24,6 +25,7 @@ from services.notifications.metrics import (
     SKIPPED,
     WAITING,
 )
+from services.notifications.notifier import Notifier, OutgoingSms, Recipient, Source
 from shared.contracts.events import Buyer, OrderConfirmed, OrderLine, OrderPlaced
 from shared.contracts.logistics import ShipmentDelivered
 from shared.contracts.parts import Address
@@ -34,19 +36,32 @@ pytestmark = pytest.mark.integration
 
 
 def twilio(url: str) -> TwilioProvider:
-    return TwilioProvider(base_url=url, account_sid="AC123", auth_token="tw-token",
-                          sender="+15005550006", callback_base=None, timeout_s=1.0)  # fmt: skip
+    return TwilioProvider(
+        base_url=url,
+        account_sid="AC123",
+        auth_token="tw-token",
+        sender="+15005550006",
+        callback_base=None,
+        timeout_s=1.0,
+    )
 
 
 def esms(url: str) -> EsmsProvider:
-    return EsmsProvider(base_url=url, api_key="es-key", secret_key="es-secret", brandname="OVOP",
-                        callback_base=None, callback_token=None, timeout_s=1.0)  # fmt: skip
+    return EsmsProvider(
+        base_url=url,
+        api_key="es-key",
+        secret_key="es-secret",
+        brandname="OVOP",
+        callback_base=None,
+        callback_token=None,
+        timeout_s=1.0,
+    )
 
 
 def wired(providers, email=None, clock=None, **over) -> tuple[Handlers, Dispatcher]:
     n = fast_settings(**over)
     dispatcher = Dispatcher(n, providers, email)
-    notifier = Notifier(n, dispatcher, clock or (lambda: datetime.now(UTC)))
+    notifier = Notifier(n, providers[0].name, clock or (lambda: datetime.now(UTC)))
     return Handlers(notifier), dispatcher
 
 
@@ -75,8 +90,9 @@ def sample(metric, **labels) -> float:
 
 
 def histogram_count(metric, **labels) -> float:
-    [total] = [s.value for s in metric.labels(**labels).collect()[0].samples
-               if s.name.endswith("_count")]  # fmt: skip
+    [total] = [
+        s.value for s in metric.labels(**labels).collect()[0].samples if s.name.endswith("_count")
+    ]
     return total
 
 
@@ -84,8 +100,9 @@ async def test_a_provider_failing_with_5xx_falls_back_to_the_next_one(pool):
     down, up = FakeProvider(script=[500] * 10), FakeProvider()
     sent = sample(SENT, provider="twilio", channel="sms", message_type="producer.new_order")
     retried = sample(SEND_ATTEMPTS, provider="esms", outcome="retryable")
-    latency = histogram_count(ACCEPT_LATENCY, provider="twilio", channel="sms",
-                              message_type="producer.new_order")  # fmt: skip
+    latency = histogram_count(
+        ACCEPT_LATENCY, provider="twilio", channel="sms", message_type="producer.new_order"
+    )
     segments = histogram_count(SEGMENTS, message_type="producer.new_order", encoding="GSM-7")
     async with serving(esms_app(down)) as a, serving(twilio_app(up)) as b:
         h, dispatcher = wired([esms(a), twilio(b)])
@@ -99,13 +116,21 @@ async def test_a_provider_failing_with_5xx_falls_back_to_the_next_one(pool):
     assert [s.split(":")[0] for s in steps] == ["QUEUED", "SENDING", "SENDING", "ACCEPTED"]
     assert "fallback to twilio: esms retryable" in steps[2]
     # Metrics: sent by provider, provider outcomes, event -> accepted latency, segments.
-    assert sample(SENT, provider="twilio", channel="sms",
-                  message_type="producer.new_order") == sent + 1  # fmt: skip
+    assert (
+        sample(SENT, provider="twilio", channel="sms", message_type="producer.new_order")
+        == sent + 1
+    )
     assert sample(SEND_ATTEMPTS, provider="esms", outcome="retryable") == retried + 1
-    assert histogram_count(ACCEPT_LATENCY, provider="twilio", channel="sms",
-                           message_type="producer.new_order") == latency + 1  # fmt: skip
-    assert histogram_count(SEGMENTS, message_type="producer.new_order",
-                           encoding="GSM-7") == segments + 1  # fmt: skip
+    assert (
+        histogram_count(
+            ACCEPT_LATENCY, provider="twilio", channel="sms", message_type="producer.new_order"
+        )
+        == latency + 1
+    )
+    assert (
+        histogram_count(SEGMENTS, message_type="producer.new_order", encoding="GSM-7")
+        == segments + 1
+    )
 
 
 async def test_an_invalid_number_from_the_provider_fails_without_trying_the_next_one(pool):
@@ -149,14 +174,15 @@ async def test_an_invalid_phone_fails_with_its_reason_and_no_provider_is_called(
 
 
 async def test_a_legacy_eleven_digit_number_is_mapped_and_sent(pool):
-    h, _ = wired([DevProvider()])
+    h, dispatcher = wired([DevProvider()])
     await handle(pool, h.pickup_scheduled, pickup(1, phone="01662 345 678"))  # Viettel 0166
+    await dispatcher.pass_once(pool)
     [row] = await rows(pool)
     assert (row["recipient"], row["status"]) == ("+84362345678", "ACCEPTED")
 
 
 async def test_an_opted_out_number_gets_nothing_and_opting_in_restores_it(pool):
-    h, _ = wired([DevProvider()])
+    h, dispatcher = wired([DevProvider()])
     async with pool.acquire() as conn:
         await conn.execute(
             "INSERT INTO recipient_preferences (address, opted_out) VALUES ($1, true)", PHONE
@@ -165,24 +191,36 @@ async def test_an_opted_out_number_gets_nothing_and_opting_in_restores_it(pool):
     async with pool.acquire() as conn:
         await conn.execute("UPDATE recipient_preferences SET opted_out = false")
     await handle(pool, h.pickup_scheduled, pickup(2))
+    assert await dispatcher.pass_once(pool) == 1  # the opted-out one is never sent
     assert [(r["status"], r["reason"]) for r in await rows(pool)] == [
-        ("SUPPRESSED", "opted_out"), ("ACCEPTED", None)
-    ]  # fmt: skip
+        ("SUPPRESSED", "opted_out"),
+        ("ACCEPTED", None),
+    ]
 
 
 def placed(order_id: str, phone: str | None = "+84987654321", email: str | None = None):
     return OrderPlaced(
-        order_id=order_id, channel="shopify", account="demo", external_id=order_id,
-        order_ref="#77", currency="VND", total=450_000,
+        order_id=order_id,
+        channel="shopify",
+        account="demo",
+        external_id=order_id,
+        order_ref="#77",
+        currency="VND",
+        total=450_000,
         lines=[OrderLine(name="Honey", quantity=1, unit_price=450_000)],
-        placed_at=datetime.now(UTC), buyer=Buyer(phone=phone, email=email, language="en"),
+        placed_at=datetime.now(UTC),
+        buyer=Buyer(phone=phone, email=email, language="en"),
         shipping_address=Address(country="VN"),
-    )  # fmt: skip
+    )
 
 
 def delivered(order_id: str) -> ShipmentDelivered:
-    return ShipmentDelivered(shipment_id=f"s-{uuid.uuid4().hex[:6]}", order_id=order_id,
-                             producer_id="P", occurred_at=datetime.now(UTC))  # fmt: skip
+    return ShipmentDelivered(
+        shipment_id=f"s-{uuid.uuid4().hex[:6]}",
+        order_id=order_id,
+        producer_id="P",
+        occurred_at=datetime.now(UTC),
+    )
 
 
 async def test_a_promotional_line_obeys_decree_91(pool):
@@ -219,8 +257,9 @@ async def test_an_event_for_a_buyer_not_known_yet_waits_for_the_order_and_is_cou
     async with pool.acquire() as conn:
         [waiting] = await conn.fetch("SELECT * FROM waiting_buyer_messages")
     assert (waiting["order_id"], waiting["message_type"]) == (
-        "not-placed-yet", "buyer.order_confirmed"
-    )  # fmt: skip
+        "not-placed-yet",
+        "buyer.order_confirmed",
+    )
 
 
 async def test_an_order_without_a_buyer_contact_lets_its_waiting_messages_go_as_skipped(pool):
@@ -257,8 +296,10 @@ async def test_a_buyer_without_a_phone_gets_emails_over_smtp(pool):
         controller.stop()
     [row] = await rows(pool)
     assert (row["channel"], row["status"], row["recipient"]) == (
-        "email", "ACCEPTED", "lan@example.com"
-    )  # fmt: skip
+        "email",
+        "ACCEPTED",
+        "lan@example.com",
+    )
     [mail] = inbox.messages
     assert mail.rcpt_tos == ["lan@example.com"]
     body = mail.content.decode()
@@ -279,8 +320,7 @@ async def test_an_unreachable_smtp_server_is_retried_later(pool):
 
 async def test_several_new_orders_within_the_window_become_one_sms(pool):
     h, dispatcher = wired([DevProvider()], digest_window_s=0.3)
-    n = dispatcher.settings
-    notifier = Notifier(n, dispatcher)
+    notifier = h.n
     for i in (1, 2, 3):
         await handle(pool, h.pickup_scheduled, pickup(i, lines=[("Mật ong bạc hà", i)]))
     await handle(pool, h.pickup_scheduled, pickup(9, phone="+84912000202"))
@@ -291,6 +331,7 @@ async def test_several_new_orders_within_the_window_become_one_sms(pool):
             async with conn.transaction():
                 if not await flush_digest(conn, notifier):
                     break
+    assert await dispatcher.pass_once(pool) == 2
     found = await rows(pool)
     assert len(found) == 2
     digest = next(r for r in found if r["recipient"] == PHONE)
@@ -330,15 +371,15 @@ async def test_a_timeout_without_idempotency_key_is_unknown_and_never_sent_elsew
 
 
 async def test_a_message_type_without_a_template_is_a_permanent_error_for_the_dead_letters(pool):
-    from services.notifications.handlers import Recipient, Source
     from shared.messaging.consumer import PermanentError
 
     h, _ = wired([DevProvider()])
     source = Source(uuid.uuid4(), "c", datetime.now(UTC))
     to = Recipient(PHONE, "vi", False, "Asia/Ho_Chi_Minh")
+    out = OutgoingSms(source, "producer.teleport", to, budget=1, refs={})
     async with pool.acquire() as conn, conn.transaction():
         with pytest.raises(PermanentError, match="template producer.teleport"):
-            await h.n.sms(conn, source, "producer.teleport", to, context={}, budget=1, refs={})
+            await h.n.sms(db.PostgresMessages(conn), out)
     assert await rows(pool) == []
 
 

@@ -35,17 +35,28 @@ BUYER_PHONE = "+84987654321"
 
 def order_placed(order_id: str = "o-buyer") -> OrderPlaced:
     return OrderPlaced(
-        order_id=order_id, channel="shopify", account="demo", external_id="1", order_ref="#2001",
-        currency="VND", total=900_000, cod_amount=900_000,
+        order_id=order_id,
+        channel="shopify",
+        account="demo",
+        external_id="1",
+        order_ref="#2001",
+        currency="VND",
+        total=900_000,
+        cod_amount=900_000,
         lines=[OrderLine(name="Honey", quantity=2, unit_price=450_000)],
-        placed_at=datetime.now(UTC), buyer=Buyer(name="Lan", phone="0987 654 321", language="vi"),
+        placed_at=datetime.now(UTC),
+        buyer=Buyer(name="Lan", phone="0987 654 321", language="vi"),
         shipping_address=Address(country="VN"),
-    )  # fmt: skip
+    )
 
 
 def shipment(cls, **over):
-    values = dict(shipment_id="s-buyer", order_id="o-buyer", producer_id="PRD-HG-001",
-                  occurred_at=datetime.now(UTC))  # fmt: skip
+    values = dict(
+        shipment_id="s-buyer",
+        order_id="o-buyer",
+        producer_id="PRD-HG-001",
+        occurred_at=datetime.now(UTC),
+    )
     return cls(**(values | over))
 
 
@@ -61,18 +72,35 @@ async def test_every_contract_trigger_becomes_its_message_once(run_service, pool
     async with run_service(fast_settings(reminder_lead_s=5)) as running:
         await running.publish(new_order, moved, cancelled, times=2)  # each delivered twice
         await running.publish(
-            PickupRescheduled(shipment_id=moved.shipment_id, order_id=moved.order_id,
-                              order_ref=moved.order_ref, producer_id=moved.producer_id,
-                              pickup_contact=moved.pickup_contact, window_start=later,
-                              window_end=later + timedelta(hours=1), reason="truck"),
-            PickupCancelled(shipment_id=cancelled.shipment_id, order_id=cancelled.order_id,
-                            order_ref=cancelled.order_ref, producer_id=cancelled.producer_id,
-                            pickup_contact=cancelled.pickup_contact, reason="order cancelled"),
-            LowStockDetected(sku="HG-HONEY-500", product_name="Mật ong bạc hà Mèo Vạc 500 g",
-                             producer_id="PRD-HG-001", available=3, threshold=5,
-                             contact=Contact(name="HTX", phone=PHONE, sms_language="ja")),
-            order_placed(), OrderConfirmed(order_id="o-buyer"),
-        )  # fmt: skip
+            PickupRescheduled(
+                shipment_id=moved.shipment_id,
+                order_id=moved.order_id,
+                order_ref=moved.order_ref,
+                producer_id=moved.producer_id,
+                pickup_contact=moved.pickup_contact,
+                window_start=later,
+                window_end=later + timedelta(hours=1),
+                reason="truck",
+            ),
+            PickupCancelled(
+                shipment_id=cancelled.shipment_id,
+                order_id=cancelled.order_id,
+                order_ref=cancelled.order_ref,
+                producer_id=cancelled.producer_id,
+                pickup_contact=cancelled.pickup_contact,
+                reason="order cancelled",
+            ),
+            LowStockDetected(
+                sku="HG-HONEY-500",
+                product_name="Mật ong bạc hà Mèo Vạc 500 g",
+                producer_id="PRD-HG-001",
+                available=3,
+                threshold=5,
+                contact=Contact(name="HTX", phone=PHONE, sms_language="ja"),
+            ),
+            order_placed(),
+            OrderConfirmed(order_id="o-buyer"),
+        )
 
         async def buyer_known() -> bool:
             return any(m["message_type"] == "buyer.order_confirmed" for m in await messages(pool))
@@ -83,7 +111,7 @@ async def test_every_contract_trigger_becomes_its_message_once(run_service, pool
             shipment(ShipmentDispatchedForDelivery, cod_amount=900_000, currency="VND"),
             shipment(ShipmentDelivered),
             OrderCancelled(order_id="o-buyer", reason="buyer", lines=[], after_pickup=True),
-        )  # fmt: skip
+        )
 
         async def all_there() -> bool:
             return len(await messages(pool)) == 11
@@ -103,11 +131,17 @@ async def test_every_contract_trigger_becomes_its_message_once(run_service, pool
     for r in rows:
         by_type.setdefault(r["message_type"], []).append(r)
     assert {k: len(v) for k, v in by_type.items()} == {
-        "producer.new_order": 4, "producer.pickup_reminder": 1, "producer.pickup_changed": 1,
-        "producer.pickup_cancelled": 1, "producer.low_stock": 1, "buyer.order_confirmed": 1,
-        "buyer.shipped": 1, "buyer.out_for_delivery": 1, "buyer.delivered": 1,
+        "producer.new_order": 4,
+        "producer.pickup_reminder": 1,
+        "producer.pickup_changed": 1,
+        "producer.pickup_cancelled": 1,
+        "producer.low_stock": 1,
+        "buyer.order_confirmed": 1,
+        "buyer.shipped": 1,
+        "buyer.out_for_delivery": 1,
+        "buyer.delivered": 1,
         "buyer.order_cancelled": 1,
-    }  # fmt: skip
+    }
     assert all(r["status"] == "ACCEPTED" and r["provider"] == "dev" for r in rows)
     text = {k: v[0]["text"] for k, v in by_type.items()}
     local = start.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -134,8 +168,6 @@ async def test_every_contract_trigger_becomes_its_message_once(run_service, pool
     }
     reminder = by_type["producer.pickup_reminder"][0]
     assert reminder["created_at"] >= start - timedelta(seconds=5.5)  # not before its time
-
-
 
 
 async def test_the_digest_job_turns_new_orders_within_the_window_into_one_sms(run_service, pool):

@@ -16,10 +16,19 @@ START = datetime(2024, 11, 29, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi
 END = datetime(2024, 11, 29, 3, 0, tzinfo=UTC)
 TWO_LINES = [ProducerAlertLine("Mật ong bạc hà", 2), ProducerAlertLine("Nước mắm", 1)]
 TWELVE_NAMES = [
-    "Mật ong bạc hà", "Nước mắm Phú Quốc", "Trà Shan tuyết cổ thụ", "Gạo ST25",
-    "Cà phê Buôn Ma Thuột", "Hạt điều Bình Phước", "Bưởi da xanh", "Nem chua Thanh Hóa",
-    "Chè Thái Nguyên", "Mắm tôm Hậu Lộc", "Bánh pía Sóc Trăng", "Kẹo dừa Bến Tre",
-]  # fmt: skip
+    "Mật ong bạc hà",
+    "Nước mắm Phú Quốc",
+    "Trà Shan tuyết cổ thụ",
+    "Gạo ST25",
+    "Cà phê Buôn Ma Thuột",
+    "Hạt điều Bình Phước",
+    "Bưởi da xanh",
+    "Nem chua Thanh Hóa",
+    "Chè Thái Nguyên",
+    "Mắm tôm Hậu Lộc",
+    "Bánh pía Sóc Trăng",
+    "Kẹo dừa Bến Tre",
+]
 TWELVE_LINES = [ProducerAlertLine(name, i + 1) for i, name in enumerate(TWELVE_NAMES)]
 LONG_NAME = " ".join(["Mật ong hoa cà phê nguyên chất Đắk Lắk thu hoạch vụ xuân"] * 4)
 
@@ -70,19 +79,22 @@ def test_pickup_window_is_shown_in_the_recipients_time_zone() -> None:
 
 def test_utc_evening_pickup_falls_on_the_next_local_day() -> None:
     sms = render_new_order_alert(
-        order_ref="7", lines=TWO_LINES, language="en",
+        order_ref="7",
+        lines=TWO_LINES,
+        language="en",
         pickup_start=datetime(2024, 11, 28, 23, 0, tzinfo=UTC),
         pickup_end=datetime(2024, 11, 29, 0, 30, tzinfo=UTC),
-    )  # fmt: skip
+    )
     assert sms.text.endswith("Pickup 06:00-07:30 29 Nov.")
 
 
 def test_pickup_window_across_midnight_shows_both_dates() -> None:
     sms = render_new_order_alert(
-        order_ref="7", lines=TWO_LINES,
+        order_ref="7",
+        lines=TWO_LINES,
         pickup_start=datetime(2024, 11, 29, 15, 0, tzinfo=UTC),
         pickup_end=datetime(2024, 11, 29, 18, 0, tzinfo=UTC),
-    )  # fmt: skip
+    )
     assert sms.text.endswith("Lay hang 22:00-01:00 29/11-30/11.")
 
 
@@ -184,9 +196,12 @@ def test_a_single_word_longer_than_the_budget_is_never_cut() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"segment_budget": 0}, "segment_budget"), ({"lines": []}, "at least one line"),
-     ({"order_ref": " # "}, "order_ref")],
-)  # fmt: skip
+    [
+        ({"segment_budget": 0}, "segment_budget"),
+        ({"lines": []}, "at least one line"),
+        ({"order_ref": " # "}, "order_ref"),
+    ],
+)
 def test_invalid_arguments_fail_fast(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         alert(**kwargs)

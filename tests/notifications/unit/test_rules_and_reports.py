@@ -18,8 +18,13 @@ from services.notifications.domain.rules import (
 
 HANOI = "Asia/Ho_Chi_Minh"
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
-PARAMS = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
-          ("From", "+14158675309"), ("To", "+18005551212")]  # fmt: skip
+PARAMS = [
+    ("CallSid", "CA1234567890ABCDE"),
+    ("Caller", "+14158675309"),
+    ("Digits", "1234"),
+    ("From", "+14158675309"),
+    ("To", "+18005551212"),
+]
 
 
 def test_twilio_signature_matches_twilios_published_vector():
@@ -28,8 +33,13 @@ def test_twilio_signature_matches_twilios_published_vector():
 
 
 def test_twilio_signature_of_repeated_parameters_matches_twilios_validators():
-    repeated = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"),
-                ("Digits", "1234"), ("Digits", "1234")]  # fmt: skip
+    repeated = [
+        ("Sid", "CA123"),
+        ("SidAccount", "AC123"),
+        ("Digits", "5678"),
+        ("Digits", "1234"),
+        ("Digits", "1234"),
+    ]
     assert twilio_signature("12345", URL, repeated) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
 
 
@@ -45,11 +55,17 @@ def test_a_forged_or_tampered_twilio_signature_is_invalid():
 
 @pytest.mark.parametrize(
     ("current", "reported", "expected"),
-    [("ACCEPTED", "SENT", "SENT"), ("SENT", "DELIVERED", "DELIVERED"),
-     ("DELIVERED", "SENT", "DELIVERED"), ("DELIVERED", "UNDELIVERED", "DELIVERED"),
-     ("UNKNOWN", "DELIVERED", "DELIVERED"), ("SENDING", "ACCEPTED", "ACCEPTED"),
-     ("FAILED", "DELIVERED", "FAILED"), ("SENT", "ACCEPTED", "SENT")],
-)  # fmt: skip
+    [
+        ("ACCEPTED", "SENT", "SENT"),
+        ("SENT", "DELIVERED", "DELIVERED"),
+        ("DELIVERED", "SENT", "DELIVERED"),
+        ("DELIVERED", "UNDELIVERED", "DELIVERED"),
+        ("UNKNOWN", "DELIVERED", "DELIVERED"),
+        ("SENDING", "ACCEPTED", "ACCEPTED"),
+        ("FAILED", "DELIVERED", "FAILED"),
+        ("SENT", "ACCEPTED", "SENT"),
+    ],
+)
 def test_status_only_moves_forward_and_final_states_stay(current, reported, expected):
     assert advance(current, reported) == expected
 
@@ -93,9 +109,18 @@ def test_advertising_is_labelled_and_carries_opt_out_text_once():
 
 @pytest.mark.parametrize(
     ("body", "action"),
-    [("STOP", "opt_out"), ("huy", "opt_out"), ("Hủy", "opt_out"), (" tc ", "opt_out"),
-     ("stop.", "opt_out"), ("START", "opt_in"), ("DK", "opt_in"), ("hello", None), ("", None),
-     ("Please stop", None)],
-)  # fmt: skip
+    [
+        ("STOP", "opt_out"),
+        ("huy", "opt_out"),
+        ("Hủy", "opt_out"),
+        (" tc ", "opt_out"),
+        ("stop.", "opt_out"),
+        ("START", "opt_in"),
+        ("DK", "opt_in"),
+        ("hello", None),
+        ("", None),
+        ("Please stop", None),
+    ],
+)
 def test_inbound_keywords(body, action):
     assert parse_keyword(body) == action
