@@ -70,8 +70,8 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         ("shared/leak.py", "from services.orders.domain import model", "services"),
         ("services/orders/entrypoints/leak.py", "from services.orders import jobs", "entrypoints"),
         (
-            "services/catalog/entrypoints/leak.py",
-            "from services.catalog import bootstrap",
+            "services/logistics/entrypoints/leak.py",
+            "from services.logistics import jobs",
             "entrypoints",
         ),
     ],

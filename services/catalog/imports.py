@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import asyncpg
-
 from services.catalog.adapters.repository import CatalogRepository
 from services.catalog.adapters.uow import CatalogUnitOfWork
 from services.catalog.commands import ImportCatalog
@@ -28,6 +26,7 @@ from services.catalog.domain.intake import (
     producer_from_csv,
     product_from_csv,
 )
+from shared.messaging.bus import MessageBus
 
 REQUIRED = {
     "producers": ("producer_id", "name", "phone", "province", "village", "lat", "lon"),
@@ -190,7 +189,7 @@ async def import_catalog(
 
 
 async def import_files(
-    conn: asyncpg.Connection,
+    bus: MessageBus[CatalogUnitOfWork],
     paths: dict[str, Path],
     *,
     partial: bool = False,
@@ -209,11 +208,8 @@ async def import_files(
     batch = validate_rows(files, progress)
     names = {kind: name for kind, (name, _) in files.items()}
     names = {k: names.get(k, f"{k}.csv") for k in REQUIRED}
-    # The composition root lists this module's handler, so it is imported on use.
-    from services.catalog.bootstrap import message_bus
-
     command = ImportCatalog(batch, names, partial=partial, update=update, progress=progress)
-    return await message_bus(lambda: conn).handle(command)
+    return await bus.handle(command)
 
 
 def _exists(file: str, line: int, field_name: str, value: str) -> RowError:

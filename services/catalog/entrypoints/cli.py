@@ -50,6 +50,7 @@ def import_command(
     Reads DATABASE_URL or CATALOG_DATABASE_URL. Exits 1 when a row is refused (without
     --partial, nothing is imported then).
     """
+    from services.catalog.bootstrap import message_bus
     from services.catalog.imports import import_files
     from shared.db.pool import connect
     from shared.settings import database_url_for
@@ -66,7 +67,7 @@ def import_command(
         conn = await connect(database_url_for("catalog"))
         try:
             return await import_files(
-                conn, paths, partial=partial, update=update, progress=_progress
+                message_bus(lambda: conn), paths, partial=partial, update=update, progress=_progress
             )
         finally:
             await conn.close()
