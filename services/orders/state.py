@@ -7,7 +7,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from services.orders.domain.channels.registry import Account
+from services.orders.adapters.platforms.registry import Account
 from services.orders.webhook_queue import QueueDepth
 
 
