@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from importlib import resources
+from pathlib import Path
 
 from services.logistics.adapters.pyvrp_solver import PyVRPSolver
 from services.logistics.adapters.worker import ProcessSolver
-from services.logistics.domain.hubs import load_hubs
+from services.logistics.domain.hubs import initial_network
 from services.logistics.domain.messages import (
     PLANNING,
     ParcelQueued,
@@ -71,7 +72,10 @@ def build(
     settings: ServiceSettings | None = None, logistics: LogisticsSettings | None = None
 ) -> Service:
     logistics = logistics or LogisticsSettings()
-    handlers = Handlers(logistics, load_hubs())
+    hubs_file = logistics.hubs_file
+    handlers = Handlers(
+        logistics, initial_network(Path(hubs_file).read_text() if hubs_file else None)
+    )
     planner = Planner(logistics, ProcessSolver(PyVRPSolver(), workers=logistics.solver_workers))
     subscriptions = [
         Subscription(RESERVATIONS, {StockReserved: handlers.reserve_parcels}),
