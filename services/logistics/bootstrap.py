@@ -20,6 +20,7 @@ from services.logistics.handlers import Handlers
 from services.logistics.jobs import cutoff_job, webhook_job
 from services.logistics.planner import Planner
 from services.logistics.settings import LogisticsSettings
+from services.logistics.solving import AsyncSolver
 from shared.contracts.events import (
     ORDERS,
     PICKUPS,
@@ -50,13 +51,13 @@ def planning_subscription(planner: Planner) -> Subscription:
         PLANNING,
         {
             ParcelQueued: planner.promise,
-            WaveCutoffReached: planner.plan_wave,
+            WaveCutoffReached: planner.cutoff_handler(),
             ParcelWithdrawn: planner.withdraw,
         },
     )
 
 
-def owner_of(solver: ProcessSolver):
+def owner_of(solver: AsyncSolver):
     """A job that only ends the solver's worker process when the service stops."""
 
     async def solver_process(_: Service) -> None:

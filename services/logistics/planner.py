@@ -1,10 +1,12 @@
 """The hub-keyed use cases: whichever replica owns a hub's partition of logistics.planning.v1
-runs them, one message at a time per hub, under the wave's row lock.
+runs them, one message at a time per hub.
 
 - ParcelQueued: the instant promise (cheapest feasible insertion into the wave's current plan),
-  or the next wave with room;
-- WaveCutoffReached: the wave solve in the worker process, warm-started from the current plan;
-  deferred or unserved parcels move to the next wave;
+  or the next wave with room, under the wave's row lock;
+- WaveCutoffReached: the wave solve in the worker process, warm-started from the current plan,
+  holding no transaction: the wave is read in a short transaction, solved, and the plan applied
+  in another only if the wave still holds what was solved, else solved again; deferred or
+  unserved parcels move to the next wave;
 - ParcelWithdrawn: a cancelled shipment leaves the plan (also after dispatch: the stop is
   skipped, the rest of the frozen route stays as it is).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 import structlog
@@ -36,6 +39,7 @@ from services.logistics.metrics import (
     PLANNED_TOTAL,
     PROMISE_SECONDS,
     SOLVE_SECONDS,
+    WAVE_CHANGED,
     WAVE_KPI,
 )
 from services.logistics.settings import LogisticsSettings
@@ -44,10 +48,14 @@ from services.logistics.waves import pickup_planned, wave_problem
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import Contact, Location, ReservedLine
 from shared.contracts.logistics import PickupCancelled, PickupRescheduled, PickupScheduled
+from shared.messaging.consumer import Commit, OwnTransactions
 
 log = structlog.get_logger(__name__)
 MAX_WAVES_AHEAD = 14
 UNPLACEABLE = "unreachable"  # no wave within reach can take the parcel
+# Solves of one wave per cut-off message: a wave that keeps changing meanwhile is queued again
+# behind its hub's other messages, which are most likely what changes it.
+MAX_SOLVES = 3
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,14 @@ class HubWave:
     rows: list[asyncpg.Record]
     problem: Problem
     stored: Plan  # the stop order kept in the row, to be re-timed on the problem
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A wave to solve, and its content when read (`db.wave_content`)."""
+
+    wave: HubWave
+    content: str | None
 
 
 async def read_wave(
@@ -179,20 +195,39 @@ class Planner:
         return True
 
     # --- the wave solve at cut-off ------------------------------------------------------------
+    def cutoff_handler(self) -> OwnTransactions:
+        return OwnTransactions(self.plan_wave)  # type: ignore[arg-type]
+
     async def plan_wave(
-        self, conn: asyncpg.Connection, env: Envelope, msg: WaveCutoffReached
-    ) -> list[Event]:
+        self, pool: asyncpg.Pool, env: Envelope, msg: WaveCutoffReached, commit: Commit
+    ) -> None:
         structlog.contextvars.bind_contextvars(hub_id=msg.hub_id, wave_id=msg.wave_id)
-        found = await _hub_wave(conn, msg.hub_id, msg.wave_id)
-        if found is None:
-            return []
-        config, scheduled = found
-        state = await lock_wave(conn, config, scheduled)
-        if state["status"] not in ("open", "cutoff_queued"):
-            return []  # planned already (a redelivered cut-off)
-        wave = await read_wave(conn, config, scheduled, state)
-        solved, elapsed = await self._solve(wave)
-        return await self._apply(conn, wave, solved, elapsed)
+        for attempt in range(1, MAX_SOLVES + 1):
+            snapshot = await self._snapshot(pool, msg)
+            if snapshot is None:  # nothing to plan: only the message is recorded as handled
+                await commit(_nothing)
+                return
+            solved, elapsed = await self._solve(snapshot.wave)
+            if await commit(partial(self._apply, snapshot, solved, elapsed)):
+                return
+            log.warning("wave.changed_while_solving", attempt=attempt)
+            if attempt < MAX_SOLVES:
+                WAVE_CHANGED.labels(msg.hub_id, "solved_again").inc()
+        await commit(partial(_queue_again, msg))
+        WAVE_CHANGED.labels(msg.hub_id, "queued_again").inc()
+        log.warning("wave.queued_again", solves=MAX_SOLVES)
+
+    async def _snapshot(self, pool: asyncpg.Pool, msg: WaveCutoffReached) -> Snapshot | None:
+        async with pool.acquire() as conn, conn.transaction():
+            found = await _hub_wave(conn, msg.hub_id, msg.wave_id)
+            if found is None:
+                return None
+            config, scheduled = found
+            content = await db.wave_content(conn, scheduled.wave_id)
+            state = await lock_wave(conn, config, scheduled)
+            if state["status"] not in ("open", "cutoff_queued"):
+                return None  # planned already (a redelivered cut-off)
+            return Snapshot(await read_wave(conn, config, scheduled, state), content)
 
     async def _solve(self, wave: HubWave) -> tuple[Planned, float]:
         started = time.perf_counter()
@@ -209,11 +244,14 @@ class Planner:
         return solved, elapsed
 
     async def _apply(
-        self, conn: asyncpg.Connection, wave: HubWave, solved: Planned, elapsed: float
-    ) -> list[Event]:
-        plan = solved.plan
+        self, snapshot: Snapshot, solved: Planned, elapsed: float, conn: asyncpg.Connection
+    ) -> list[Event] | None:
+        """The plan's writes and events, or None when the wave changed since its snapshot."""
+        wave, plan = snapshot.wave, solved.plan
         wave_id, hub_id = wave.scheduled.wave_id, wave.config.hub_id
-        await db.save_wave(conn, wave_id, plan_to_json(plan), status="planned", plan_id=wave_id)
+        await db.wave_content(conn, wave_id)  # locks its shipments until the commit
+        if not await db.save_planned_wave(conn, wave_id, plan_to_json(plan), snapshot.content):
+            return None
         planned = pickup_planned(
             wave.config, wave.scheduled, wave.problem, plan, wave.rows, wave_id
         )
@@ -280,6 +318,15 @@ async def _move_left_parcels(conn: asyncpg.Connection, wave: HubWave, plan: Plan
             )
         )
     return events
+
+
+async def _nothing(conn: asyncpg.Connection) -> list[Event]:
+    return []
+
+
+async def _queue_again(msg: WaveCutoffReached, conn: asyncpg.Connection) -> list[Event]:
+    """The wave's cut-off again, behind the hub's messages queued meanwhile."""
+    return [WaveCutoffReached(hub_id=msg.hub_id, wave_id=msg.wave_id)]
 
 
 async def _hub_wave(
