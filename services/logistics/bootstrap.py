@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from importlib import resources
+from pathlib import Path
 
 from services.logistics.adapters.pyvrp_solver import PyVRPSolver
 from services.logistics.adapters.worker import ProcessSolver
-from services.logistics.domain.hubs import load_hubs
+from services.logistics.domain.hubs import initial_network
 from services.logistics.domain.messages import (
     PLANNING,
     ParcelQueued,
@@ -19,6 +20,7 @@ from services.logistics.handlers import Handlers
 from services.logistics.jobs import cutoff_job, webhook_job
 from services.logistics.planner import Planner
 from services.logistics.settings import LogisticsSettings
+from services.logistics.solving import AsyncSolver
 from shared.contracts.events import (
     ORDERS,
     PICKUPS,
@@ -49,13 +51,13 @@ def planning_subscription(planner: Planner) -> Subscription:
         PLANNING,
         {
             ParcelQueued: planner.promise,
-            WaveCutoffReached: planner.plan_wave,
+            WaveCutoffReached: planner.cutoff_handler(),
             ParcelWithdrawn: planner.withdraw,
         },
     )
 
 
-def owner_of(solver: ProcessSolver):
+def owner_of(solver: AsyncSolver):
     """A job that only ends the solver's worker process when the service stops."""
 
     async def solver_process(_: Service) -> None:
@@ -71,7 +73,10 @@ def build(
     settings: ServiceSettings | None = None, logistics: LogisticsSettings | None = None
 ) -> Service:
     logistics = logistics or LogisticsSettings()
-    handlers = Handlers(logistics, load_hubs())
+    hubs_file = logistics.hubs_file
+    handlers = Handlers(
+        logistics, initial_network(Path(hubs_file).read_text() if hubs_file else None)
+    )
     planner = Planner(logistics, ProcessSolver(PyVRPSolver(), workers=logistics.solver_workers))
     subscriptions = [
         Subscription(RESERVATIONS, {StockReserved: handlers.reserve_parcels}),

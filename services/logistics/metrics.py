@@ -21,6 +21,12 @@ SOLVE_SECONDS = Histogram(
     ["hub_id"],
     buckets=(0.1, 0.5, 1, 2, 5, 10, 15, 30, 60),
 )
+WAVE_CHANGED = Counter(
+    "ovop_logistics_wave_changed_total",
+    "Wave solves whose wave changed before the plan was applied, by what followed: solved"
+    " again, or the cut-off queued again behind the hub's other messages.",
+    ["hub_id", "outcome"],
+)
 WAVE_KPI = Gauge(
     "ovop_logistics_wave_kpi",
     "The last planned wave's KPIs per hub, beside the two baselines on the same parcels.",

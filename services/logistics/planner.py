@@ -1,10 +1,12 @@
 """The hub-keyed use cases: whichever replica owns a hub's partition of logistics.planning.v1
-runs them, one message at a time per hub, under the wave's row lock.
+runs them, one message at a time per hub.
 
 - ParcelQueued: the instant promise (cheapest feasible insertion into the wave's current plan),
-  or the next wave with room;
-- WaveCutoffReached: the wave solve in the worker process, warm-started from the current plan;
-  deferred or unserved parcels move to the next wave;
+  or the next wave with room, under the wave's row lock;
+- WaveCutoffReached: the wave solve in the worker process, warm-started from the current plan,
+  holding no transaction: the wave is read in a short transaction, solved, and the plan applied
+  in another only if the wave still holds what was solved, else solved again; deferred or
+  unserved parcels move to the next wave;
 - ParcelWithdrawn: a cancelled shipment leaves the plan (also after dispatch: the stop is
   skipped, the rest of the frozen route stays as it is).
 """
@@ -14,17 +16,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 import structlog
 
 from services.logistics.adapters import postgres as db
 from services.logistics.adapters.osrm import OsrmProvider
-from services.logistics.adapters.worker import ProcessSolver
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.insertion import place
-from services.logistics.domain.kpis import compare
-from services.logistics.domain.matrix import HaversineProvider, MatrixProvider
+from services.logistics.domain.matrix import HaversineProvider, Matrix, MatrixProvider
 from services.logistics.domain.messages import ParcelQueued, ParcelWithdrawn, WaveCutoffReached
 from services.logistics.domain.network import (
     ScheduledWave,
@@ -32,34 +33,84 @@ from services.logistics.domain.network import (
     next_wave,
     wave_by_id,
 )
-from services.logistics.domain.planning import plan_from_json, plan_to_json, rebuild
+from services.logistics.domain.planning import Plan, Problem, plan_from_json, plan_to_json, rebuild
 from services.logistics.metrics import (
     PARCELS_ON_HOLD,
     PLANNED_TOTAL,
     PROMISE_SECONDS,
     SOLVE_SECONDS,
+    WAVE_CHANGED,
     WAVE_KPI,
 )
 from services.logistics.settings import LogisticsSettings
+from services.logistics.solving import AsyncSolver, Planned, plan_problem
 from services.logistics.waves import pickup_planned, wave_problem
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import Contact, Location, ReservedLine
 from shared.contracts.logistics import PickupCancelled, PickupRescheduled, PickupScheduled
+from shared.messaging.consumer import Commit, OwnTransactions
 
 log = structlog.get_logger(__name__)
 MAX_WAVES_AHEAD = 14
 UNPLACEABLE = "unreachable"  # no wave within reach can take the parcel
+# Solves of one wave per cut-off message: a wave that keeps changing meanwhile is queued again
+# behind its hub's other messages, which are most likely what changes it.
+MAX_SOLVES = 3
+
+
+@dataclass(frozen=True)
+class HubWave:
+    """A hub-wave as read: its active shipments, their routing problem, its plan."""
+
+    config: HubConfig
+    scheduled: ScheduledWave
+    rows: list[asyncpg.Record]
+    problem: Problem
+    stored: Plan  # the stop order kept in the row, to be re-timed on the problem
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A wave to solve, and its content when read (`db.wave_content`)."""
+
+    wave: HubWave
+    content: str | None
+
+
+async def read_wave(
+    conn: asyncpg.Connection, config: HubConfig, scheduled: ScheduledWave, state: asyncpg.Record
+) -> HubWave:
+    rows = list(await db.wave_shipments(conn, scheduled.wave_id))
+    return HubWave(
+        config,
+        scheduled,
+        rows,
+        wave_problem(config, scheduled, rows),
+        plan_from_json(db.as_json(state["plan"])),
+    )
+
+
+async def lock_wave(
+    conn: asyncpg.Connection, config: HubConfig, scheduled: ScheduledWave
+) -> asyncpg.Record:
+    hub = config.hub()
+    return await db.lock_wave(conn, scheduled, cutoff_of(hub, scheduled, config.wave_specs()))
 
 
 @dataclass
 class Planner:
     settings: LogisticsSettings
-    solver: ProcessSolver
+    solver: AsyncSolver
 
     def provider(self, config: HubConfig) -> MatrixProvider:
         if self.settings.osrm_url:
             return OsrmProvider(self.settings.osrm_url)
         return HaversineProvider(config.road_factor, config.speed_kmh)
+
+    async def current(self, wave: HubWave) -> tuple[Matrix, Plan]:
+        """The wave's plan re-timed on its stops as they are now."""
+        matrix = await self.provider(wave.config).matrix(wave.problem.points())
+        return matrix, rebuild(wave.problem, matrix, wave.stored)
 
     # --- the instant promise ----------------------------------------------------------------
     async def promise(
@@ -82,11 +133,11 @@ class Planner:
         if row["status"] == "PICKUP_SCHEDULED" and not msg.announce:
             # A lighter parcel (partial cancellation): once its wave is planned or dispatched
             # the stop stays where it is, frozen with the rest of the plan.
-            state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
+            state = await lock_wave(conn, config, wave)
             if state["status"] != "open" or state["cutoff_at"] <= now:
                 return []
         for _ in range(MAX_WAVES_AHEAD):
-            state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
+            state = await lock_wave(conn, config, wave)
             if state["status"] == "open" and state["cutoff_at"] > now:
                 if row["run_id"] != wave.wave_id:
                     await db.update_shipment(conn, msg.shipment_id, run_id=wave.wave_id)
@@ -135,54 +186,78 @@ class Planner:
         ]
 
     async def _place(self, conn, config: HubConfig, wave: ScheduledWave, state, producer_id: str):
-        rows = await db.wave_shipments(conn, wave.wave_id)
-        problem = wave_problem(config, wave, rows)
-        matrix = await self.provider(config).matrix(problem.points())
-        current = rebuild(problem, matrix, plan_from_json(db.as_json(state["plan"])))
-        placement = place(problem, matrix, current, producer_id)
+        current = await read_wave(conn, config, wave, state)
+        matrix, plan = await self.current(current)
+        placement = place(current.problem, matrix, plan, producer_id)
         if placement.visit is None:
             return False  # the wave is full: the parcel goes to the next one
         await db.save_wave(conn, wave.wave_id, plan_to_json(placement.plan))
         return True
 
     # --- the wave solve at cut-off ------------------------------------------------------------
+    def cutoff_handler(self) -> OwnTransactions:
+        return OwnTransactions(self.plan_wave)  # type: ignore[arg-type]
+
     async def plan_wave(
-        self, conn: asyncpg.Connection, env: Envelope, msg: WaveCutoffReached
-    ) -> list[Event]:
+        self, pool: asyncpg.Pool, env: Envelope, msg: WaveCutoffReached, commit: Commit
+    ) -> None:
         structlog.contextvars.bind_contextvars(hub_id=msg.hub_id, wave_id=msg.wave_id)
-        config = await db.hub(conn, msg.hub_id)
-        if config is None:
-            return []
-        hub, waves = config.hub(), config.wave_specs()
-        wave = _known_wave(config, msg.wave_id)
-        if wave is None:
-            return []
-        state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
-        if state["status"] not in ("open", "cutoff_queued"):
-            return []  # planned already (a redelivered cut-off)
-        rows = await db.wave_shipments(conn, wave.wave_id)
-        problem = wave_problem(config, wave, rows)
-        matrix = await self.provider(config).matrix(problem.points())
-        initial = rebuild(problem, matrix, plan_from_json(db.as_json(state["plan"])))
-        seconds = self.settings.solve_seconds or config.solve_seconds
+        for attempt in range(1, MAX_SOLVES + 1):
+            snapshot = await self._snapshot(pool, msg)
+            if snapshot is None:  # nothing to plan: only the message is recorded as handled
+                await commit(_nothing)
+                return
+            solved, elapsed = await self._solve(snapshot.wave)
+            if await commit(partial(self._apply, snapshot, solved, elapsed)):
+                return
+            log.warning("wave.changed_while_solving", attempt=attempt)
+            if attempt < MAX_SOLVES:
+                WAVE_CHANGED.labels(msg.hub_id, "solved_again").inc()
+        await commit(partial(_queue_again, msg))
+        WAVE_CHANGED.labels(msg.hub_id, "queued_again").inc()
+        log.warning("wave.queued_again", solves=MAX_SOLVES)
+
+    async def _snapshot(self, pool: asyncpg.Pool, msg: WaveCutoffReached) -> Snapshot | None:
+        async with pool.acquire() as conn, conn.transaction():
+            found = await _hub_wave(conn, msg.hub_id, msg.wave_id)
+            if found is None:
+                return None
+            config, scheduled = found
+            content = await db.wave_content(conn, scheduled.wave_id)
+            state = await lock_wave(conn, config, scheduled)
+            if state["status"] not in ("open", "cutoff_queued"):
+                return None  # planned already (a redelivered cut-off)
+            return Snapshot(await read_wave(conn, config, scheduled, state), content)
+
+    async def _solve(self, wave: HubWave) -> tuple[Planned, float]:
         started = time.perf_counter()
-        plan = await self.solver.solve(
-            problem,
-            matrix,
-            seconds=seconds,
-            initial=initial if initial.routes else None,
+        solved = await plan_problem(
+            wave.problem,
+            self.provider(wave.config),
+            self.solver,
+            seconds=self.settings.solve_seconds or wave.config.solve_seconds,
+            initial=wave.stored,
             max_iterations=self.settings.solve_iterations,
         )
         elapsed = time.perf_counter() - started
-        SOLVE_SECONDS.labels(msg.hub_id).observe(elapsed)
-        kpis = compare(problem, matrix, plan)
-        plan_id = wave.wave_id
-        planned = pickup_planned(config, wave, problem, plan, rows, plan_id)
-        state_json = plan_to_json(plan)
-        await db.save_wave(conn, wave.wave_id, state_json, status="planned", plan_id=plan_id)
+        SOLVE_SECONDS.labels(wave.config.hub_id).observe(elapsed)
+        return solved, elapsed
+
+    async def _apply(
+        self, snapshot: Snapshot, solved: Planned, elapsed: float, conn: asyncpg.Connection
+    ) -> list[Event] | None:
+        """The plan's writes and events, or None when the wave changed since its snapshot."""
+        wave, plan = snapshot.wave, solved.plan
+        wave_id, hub_id = wave.scheduled.wave_id, wave.config.hub_id
+        await db.wave_content(conn, wave_id)  # locks its shipments until the commit
+        if not await db.save_planned_wave(conn, wave_id, plan_to_json(plan), snapshot.content):
+            return None
+        planned = pickup_planned(
+            wave.config, wave.scheduled, wave.problem, plan, wave.rows, wave_id
+        )
         details = planned.model_dump(mode="json") | {"solver": plan.solver, "notes": plan.notes}
-        await db.save_plan(conn, plan_id, msg.hub_id, wave.wave_id, details, kpis, elapsed)
-        _record_kpis(msg.hub_id, kpis)
+        await db.save_plan(conn, wave_id, hub_id, wave_id, details, solved.kpis, elapsed)
+        _record_kpis(hub_id, solved.kpis)
         log.info(
             "wave.planned",
             routes=len(plan.routes),
@@ -191,34 +266,7 @@ class Planner:
             cost=plan.cost,
             solve_s=round(elapsed, 2),
         )
-        events: list[Event] = [planned]
-        later = next_wave(hub, cutoff_of(hub, wave, waves), waves)
-        left = {p: "deferred to the next wave" for p in plan.deferred} | {
-            p: "no vehicle left in this wave" for p in plan.unserved
-        }
-        for row in rows:
-            reason = left.get(row["producer_id"])
-            if reason is None:
-                continue
-            await db.update_shipment(
-                conn,
-                row["shipment_id"],
-                run_id=later.wave_id,
-                status="QUEUED",
-                deferrals=row["deferrals"] + 1,
-                window_start=later.window_start,
-                window_end=later.window_end,
-            )
-            events.append(rescheduled(row, later, reason))
-            events.append(
-                ParcelQueued(
-                    hub_id=msg.hub_id,
-                    wave_id=later.wave_id,
-                    shipment_id=row["shipment_id"],
-                    announce=False,
-                )
-            )
-        return events
+        return [planned, *await _move_left_parcels(conn, wave, plan)]
 
     # --- cancellations --------------------------------------------------------------------------
     async def withdraw(
@@ -229,20 +277,66 @@ class Planner:
             structlog.contextvars.bind_contextvars(
                 order_id=row["order_id"], shipment_id=msg.shipment_id
             )
-        config = await db.hub(conn, msg.hub_id)
-        if config is None:
+        found = await _hub_wave(conn, msg.hub_id, msg.wave_id)
+        if found is None:
             return []
-        hub, waves = config.hub(), config.wave_specs()
-        wave = _known_wave(config, msg.wave_id)
-        if wave is None:
-            return []
-        state = await db.lock_wave(conn, wave, cutoff_of(hub, wave, waves))
-        rows = await db.wave_shipments(conn, wave.wave_id)
-        problem = wave_problem(config, wave, rows)
-        matrix = await self.provider(config).matrix(problem.points())
-        kept = rebuild(problem, matrix, plan_from_json(db.as_json(state["plan"])))
-        await db.save_wave(conn, wave.wave_id, plan_to_json(kept))
+        config, scheduled = found
+        state = await lock_wave(conn, config, scheduled)
+        _, kept = await self.current(await read_wave(conn, config, scheduled, state))
+        await db.save_wave(conn, scheduled.wave_id, plan_to_json(kept))
         return []
+
+
+async def _move_left_parcels(conn: asyncpg.Connection, wave: HubWave, plan: Plan) -> list[Event]:
+    """Deferred or unserved parcels go to the next wave, their producers told."""
+    hub, waves = wave.config.hub(), wave.config.wave_specs()
+    later = next_wave(hub, cutoff_of(hub, wave.scheduled, waves), waves)
+    left = {p: "deferred to the next wave" for p in plan.deferred} | {
+        p: "no vehicle left in this wave" for p in plan.unserved
+    }
+    events: list[Event] = []
+    for row in wave.rows:
+        reason = left.get(row["producer_id"])
+        if reason is None:
+            continue
+        await db.update_shipment(
+            conn,
+            row["shipment_id"],
+            run_id=later.wave_id,
+            status="QUEUED",
+            deferrals=row["deferrals"] + 1,
+            window_start=later.window_start,
+            window_end=later.window_end,
+        )
+        events.append(rescheduled(row, later, reason))
+        events.append(
+            ParcelQueued(
+                hub_id=hub.hub_id,
+                wave_id=later.wave_id,
+                shipment_id=row["shipment_id"],
+                announce=False,
+            )
+        )
+    return events
+
+
+async def _nothing(conn: asyncpg.Connection) -> list[Event]:
+    return []
+
+
+async def _queue_again(msg: WaveCutoffReached, conn: asyncpg.Connection) -> list[Event]:
+    """The wave's cut-off again, behind the hub's messages queued meanwhile."""
+    return [WaveCutoffReached(hub_id=msg.hub_id, wave_id=msg.wave_id)]
+
+
+async def _hub_wave(
+    conn: asyncpg.Connection, hub_id: str, wave_id: str
+) -> tuple[HubConfig, ScheduledWave] | None:
+    config = await db.hub(conn, hub_id)
+    if config is None:
+        return None
+    scheduled = _known_wave(config, wave_id)
+    return None if scheduled is None else (config, scheduled)
 
 
 def _known_wave(config: HubConfig, wave_id: str) -> ScheduledWave | None:
@@ -256,8 +350,18 @@ def _known_wave(config: HubConfig, wave_id: str) -> ScheduledWave | None:
 def _record_kpis(hub_id: str, kpis: dict) -> None:
     for kind in ("plan", "one_trip_per_order", "one_trip_per_village"):
         figures = kpis[kind]
-        for kpi in ("cost", "km", "routes", "stops_per_route", "parcels_per_stop", "weight_fill",
-                    "volume_fill", "on_time_pct", "deferred", "cost_per_parcel"):
+        for kpi in (
+            "cost",
+            "km",
+            "routes",
+            "stops_per_route",
+            "parcels_per_stop",
+            "weight_fill",
+            "volume_fill",
+            "on_time_pct",
+            "deferred",
+            "cost_per_parcel",
+        ):
             WAVE_KPI.labels(hub_id, kind, kpi).set(figures[kpi])
         for measure in ("cost", "km", "parcels", "late", "deferred"):  # late: stops
             PLANNED_TOTAL.labels(hub_id, kind, measure).inc(figures[measure])
@@ -295,4 +399,3 @@ def rescheduled(row, wave: ScheduledWave, reason: str) -> PickupRescheduled:
         window_end=wave.window_end,
         reason=reason,
     )
-

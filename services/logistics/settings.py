@@ -22,6 +22,7 @@ class LogisticsSettings(BaseSettings):
     solve_iterations: int | None = None  # bound solves by iterations too (reproducible tests)
     solver_workers: int = 1  # PyVRP uses one core per solve
     cutoff_poll_s: float = 15.0
+    hubs_file: str | None = None  # a JSON list of hub configurations, seeding an empty network
     catalog_public_base_url: str = Field(
         default="https://ovop.example", validation_alias="CATALOG_PUBLIC_BASE_URL"
     )

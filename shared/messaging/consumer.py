@@ -5,7 +5,9 @@ For every record:
 1. parse the envelope and the payload; a record that does not parse is poison and goes straight
    to `<topic>.dlq` (retrying cannot fix it);
 2. in one PostgreSQL transaction, claim `(consumer, event_id)` in the inbox, run the handler, and
-   write the events it returns to the outbox; a claimed event is a redelivery: skip it;
+   write the events it returns to the outbox; a claimed event is a redelivery: skip it. A handler
+   with a slow step that must hold no transaction (`OwnTransactions`) reads in short transactions
+   of its own and hands its writes to `commit`, which is that same transaction;
 3. retry a failing handler with exponential backoff and jitter, a bounded number of times, then
    dead-letter the record with the reason;
 4. acknowledge (commit the offset). Only an infrastructure failure that even dead-lettering could
@@ -42,6 +44,19 @@ log = structlog.get_logger(__name__)
 AGGREGATE_IDS = ("order_id", "shipment_id", "hub_id", "sku")
 
 Handler = Callable[[asyncpg.Connection, Envelope, Event], Awaitable[Sequence[Event]]]
+# A step of writes: its events, or None when what it was computed from has changed (rolled back).
+Step = Callable[[asyncpg.Connection], Awaitable[Sequence[Event] | None]]
+# Runs a step in the consumer's transaction; False when the step found its basis changed.
+Commit = Callable[[Step], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class OwnTransactions:
+    """A handler whose slow step (a wave solve) must hold no transaction: it reads on the pool in
+    short transactions of its own, then calls `commit` with its writes, which run with the inbox
+    claim and the outbox rows in one transaction, as any handler's do."""
+
+    handle: Callable[[asyncpg.Pool, Envelope, Event, Commit], Awaitable[None]]
 
 
 class PermanentError(Exception):
@@ -52,14 +67,18 @@ class PoisonMessage(PermanentError):
     """The record is not a message we can read."""
 
 
+class _Changed(Exception):
+    """A step found its basis changed: its transaction rolls back."""
+
+
 @dataclass(frozen=True)
 class Subscription:
     """The events of one topic a service handles; other event types on it are skipped."""
 
     topic: str
-    handlers: Mapping[type[Event], Handler]
+    handlers: Mapping[type[Event], Handler | OwnTransactions]
 
-    def handler_for(self, event_type: str) -> tuple[type[Event], Handler] | None:
+    def handler_for(self, event_type: str) -> tuple[type[Event], Handler | OwnTransactions] | None:
         for model, handler in self.handlers.items():
             if model.event_type == event_type:
                 return model, handler
@@ -172,12 +191,33 @@ class Consumer:
                 handled = await self._apply(envelope, event, handler, record.topic)
         return ("handled" if handled else "duplicate"), envelope.event_type
 
-    async def _apply(self, envelope: Envelope, event: Event, handler: Handler, topic: str) -> bool:
+    async def _apply(
+        self, envelope: Envelope, event: Event, handler: Handler | OwnTransactions, topic: str
+    ) -> bool:
+        if not isinstance(handler, OwnTransactions):
+            return await self._commit(envelope, topic, lambda conn: handler(conn, envelope, event))
+        committed: list[bool] = []
+
+        async def commit(step: Step) -> bool:
+            try:
+                committed.append(await self._commit(envelope, topic, step))
+            except _Changed:
+                return False
+            return True
+
+        await handler.handle(self._pool, envelope, event, commit)
+        return all(committed)
+
+    async def _commit(self, envelope: Envelope, topic: str, step: Step) -> bool:
+        """False when the inbox already had the event (a redelivery)."""
         async with self._pool.acquire() as conn, conn.transaction():
             if not await inbox.claim(conn, self.name, envelope.event_id, topic):
                 log.info("message.duplicate_skipped")
                 return False
-            for produced in await handler(conn, envelope, event):
+            events = await step(conn)
+            if events is None:
+                raise _Changed
+            for produced in events:
                 out = Envelope.wrap(
                     produced,
                     producer=self.name,

@@ -85,6 +85,27 @@ async def wave_shipments(conn: asyncpg.Connection, wave_id: str):
     )
 
 
+# What a wave's plan is made of: each active shipment's stop and load. A plan solved outside any
+# transaction is applied only where this is still what it was solved from.
+_WAVE_CONTENT = """SELECT md5(string_agg(
+        ROW(shipment_id, producer_id, location, weight_g, volume_ml, parcels, perishable,
+            deferrals)::text,
+        ',' ORDER BY shipment_id))
+    FROM shipments WHERE run_id = $1 AND status = ANY($2::text[])"""
+
+
+async def wave_content(conn: asyncpg.Connection, wave_id: str) -> str | None:
+    """The wave's content (None when empty), its shipments locked until the transaction ends so
+    it stays what was read."""
+    await conn.execute(
+        """SELECT 1 FROM shipments WHERE run_id = $1 AND status = ANY($2::text[])
+           ORDER BY shipment_id FOR UPDATE""",
+        wave_id,
+        list(ACTIVE),
+    )
+    return await conn.fetchval(_WAVE_CONTENT, wave_id, list(ACTIVE))
+
+
 async def update_shipment(conn: asyncpg.Connection, shipment_id: str, **values: Any) -> None:
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=2))
     await conn.execute(
@@ -110,23 +131,30 @@ async def lock_wave(conn: asyncpg.Connection, wave: ScheduledWave, cutoff_at: da
     )
 
 
-async def save_wave(
-    conn: asyncpg.Connection,
-    wave_id: str,
-    plan: dict[str, Any],
-    *,
-    status: str | None = None,
-    plan_id: str | None = None,
-) -> None:
+async def save_wave(conn: asyncpg.Connection, wave_id: str, plan: dict[str, Any]) -> None:
     await conn.execute(
-        """UPDATE wave_plans SET plan = $2, status = coalesce($3, status),
-                  plan_id = coalesce($4, plan_id), updated_at = now()
-           WHERE wave_id = $1""",
-        wave_id,
-        plan,
-        status,
-        plan_id,
+        "UPDATE wave_plans SET plan = $2, updated_at = now() WHERE wave_id = $1", wave_id, plan
     )
+
+
+async def save_planned_wave(
+    conn: asyncpg.Connection, wave_id: str, plan: dict[str, Any], content: str | None
+) -> bool:
+    """The wave's plan, only if the wave is still unplanned and holds `content`: False when it
+    changed since it was read (call `wave_content` first in this transaction: its locks keep the
+    shipments as they are until the commit)."""
+    saved = await conn.fetchval(
+        f"""UPDATE wave_plans SET plan = $3, status = 'planned', plan_id = wave_id,
+                  updated_at = now()
+           WHERE wave_id = $1 AND status IN ('open', 'cutoff_queued')
+             AND ({_WAVE_CONTENT}) IS NOT DISTINCT FROM $4
+           RETURNING 1""",
+        wave_id,
+        list(ACTIVE),
+        plan,
+        content,
+    )
+    return saved is not None
 
 
 async def due_cutoffs(conn: asyncpg.Connection) -> list[asyncpg.Record]:

@@ -3,9 +3,9 @@ times, a mixed fleet with fixed and per-km costs, and deferrable stops as option
 whose prize is the cost of deferring them.
 
 PyVRP wants integers: distances are in metres, and a cost unit of `u` milli-VND, with `u` the
-greatest common divisor of the fleet's per-km costs, keeps per-metre costs small integers (PyVRP
-searches worse when they are large: 3% against 0.8% on X-n120-k6 at 2 s). The plan's costs are
-computed back in VND by `build_route`.
+greatest common divisor of the fleet's per-km costs, keeps per-metre costs small integers: PyVRP
+searches worse when they are large (bench/README.md). The plan's costs are computed back in VND
+by `build_route`.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """The demo network: consolidation hubs near the demo producers, with the default partner fleet
-and waves. Operators replace it through the API or `ovop logistics hub-set`; LOGISTICS_HUBS_FILE
-(a JSON list of hub configurations) seeds an empty network instead of the demo."""
+and waves. Operators replace it through the API or `ovop logistics hub-set`; a configured hubs
+file (`LogisticsSettings.hubs_file`) seeds an empty network instead of the demo."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.network import Hub
@@ -45,8 +43,8 @@ def demo_network() -> list[HubConfig]:
     ]
 
 
-def load_hubs(env: dict[str, str] | None = None) -> list[HubConfig]:
-    path = (env if env is not None else os.environ).get("LOGISTICS_HUBS_FILE")
-    if not path:
+def initial_network(hubs_json: str | None) -> list[HubConfig]:
+    """The hubs of a hubs file's text (a JSON list of hub configurations), or the demo's."""
+    if not hubs_json:
         return demo_network()
-    return [HubConfig.model_validate(h) for h in json.loads(Path(path).read_text())]
+    return [HubConfig.model_validate(h) for h in json.loads(hubs_json)]

@@ -58,19 +58,6 @@ def nearest_hub(lat: float, lon: float, hubs: tuple[Hub, ...]) -> Hub:
     return min(hubs, key=lambda h: (haversine_km(lat, lon, h.lat, h.lon), h.hub_id))
 
 
-def waves_after(
-    hub: Hub, ready_at: datetime, waves: tuple[Wave, ...] = DEFAULT_WAVES, count: int = 14
-) -> list[ScheduledWave]:
-    """The next `count` waves of the hub from `ready_at` on (the first one is `next_wave`)."""
-    found: list[ScheduledWave] = []
-    at = ready_at
-    while len(found) < count:
-        wave = next_wave(hub, at, waves)
-        found.append(wave)
-        at = cutoff_of(hub, wave, waves) + timedelta(seconds=1)
-    return found
-
-
 def cutoff_of(hub: Hub, wave: ScheduledWave, waves: tuple[Wave, ...] = DEFAULT_WAVES) -> datetime:
     code = wave.wave_id.rsplit("-", 1)[1]
     spec = next(w for w in waves if w.code == code)
@@ -130,8 +117,3 @@ def next_wave(
 def shipment_id_for(order_id: str, producer_id: str) -> str:
     """One shipment per producer per order, the same id on every redelivery."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ovop:shipment:{order_id}:{producer_id}"))
-
-
-def run_id_for(wave_id: str, village: str, province: str) -> str:
-    """A pickup run gathers one village's shipments in one wave."""
-    return f"{wave_id}:{province}:{village}"
