@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import random
 import uuid
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ import httpx
 import structlog
 
 from services.logistics.adapters import postgres as db
+from services.logistics.adapters.partner_signing import SIGNATURE_HEADER, sign
 from services.logistics.domain.messages import WaveCutoffReached
 from services.logistics.metrics import WEBHOOK_DELIVERIES
 from services.logistics.settings import LogisticsSettings
@@ -30,11 +29,6 @@ from shared.messaging.dlq import DeadLetter, publish_dead_letter
 from shared.runtime import Service
 
 log = structlog.get_logger(__name__)
-SIGNATURE_HEADER = "X-OVOP-Signature"
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 async def queue_cutoffs(service: Service) -> int:
@@ -102,8 +96,12 @@ async def _deliver(service, settings, conn, client: httpx.AsyncClient, row) -> N
             partition=-1,
             offset=-1,
             key=row["event_key"],
-            headers={"event_type": row["event_type"], "event_id": str(row["event_id"]),
-                     "partner": partner, "url": row["url"]},
+            headers={
+                "event_type": row["event_type"],
+                "event_id": str(row["event_id"]),
+                "partner": partner,
+                "url": row["url"],
+            },
             body=body,
             consumer=f"{service.name}-webhook-{partner}",
             error_type="WebhookUndeliverable",

@@ -19,11 +19,11 @@ from starlette.routing import Route
 
 from services.logistics.adapters import postgres as db
 from services.logistics.adapters.labels import render_label
+from services.logistics.adapters.partner_signing import SIGNATURE_HEADER, sign
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.kpis import Kpis
 from services.logistics.domain.tracking import UnreadableUpdate, parse
 from services.logistics.handlers import UnknownShipment, apply_tracking
-from services.logistics.jobs import SIGNATURE_HEADER, sign
 from services.logistics.metrics import PARTNER_EVENTS
 from services.logistics.settings import LogisticsSettings
 from shared.contracts.envelope import Envelope

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services.logistics.jobs import SIGNATURE_HEADER, sign
+from services.logistics.adapters.partner_signing import SIGNATURE_HEADER, sign
 from shared.contracts.logistics import CarrierStatusReported
 from shared.contracts.parts import PICKUPS, SHIPMENTS
 from shared.contracts.topics import dead_letter_topic
