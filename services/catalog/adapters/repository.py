@@ -35,6 +35,8 @@ class StockChange:
 
 
 class CatalogRepository(Protocol):
+    async def get_producer(self, producer_id: str) -> Producer | None: ...
+
     async def get_products(self, skus: Iterable[str]) -> dict[str, Product]: ...
 
     async def get_producers_for_skus(self, skus: Iterable[str]) -> dict[str, Producer]: ...
@@ -62,6 +64,8 @@ class CatalogRepository(Protocol):
     async def upsert_listing(
         self, channel: str, account: str, channel_sku: str, sku: str
     ) -> None: ...
+
+    async def delete_listing(self, channel: str, account: str, channel_sku: str) -> bool: ...
 
 
 class StockRepository(Protocol):
@@ -96,6 +100,10 @@ class StockRepository(Protocol):
         note: str | None = None,
     ) -> StockLevel | None: ...
 
+    async def stock_detail(self, sku: str) -> dict[str, object] | None:
+        """The SKU's figures and its latest ledger rows, for operators; None when unknown."""
+        ...
+
     async def drain_stock_changes(self, limit: int) -> list[StockChange]: ...
 
     async def set_low_stock_alert(
@@ -106,6 +114,9 @@ class StockRepository(Protocol):
 class PostgresCatalog:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+
+    async def get_producer(self, producer_id: str) -> Producer | None:
+        return await db.get_producer(self._conn, producer_id)
 
     async def get_products(self, skus: Iterable[str]) -> dict[str, Product]:
         return await db.get_products(self._conn, skus)
@@ -190,6 +201,9 @@ class PostgresStock:
         note: str | None = None,
     ) -> StockLevel | None:
         return await db.adjust_stock(self._conn, sku, delta=delta, on_hand=on_hand, note=note)
+
+    async def stock_detail(self, sku: str) -> dict[str, object] | None:
+        return await db.stock_detail(self._conn, sku)
 
     async def drain_stock_changes(self, limit: int) -> list[StockChange]:
         rows = await db.drain_stock_changes(self._conn, limit)

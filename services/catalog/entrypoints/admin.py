@@ -1,5 +1,8 @@
 """The catalog's admin API (bearer token): producers, products, listings and stock adjustments.
 
+Each write turns its body into one command (commands.py) and hands it to the catalog's bus; a
+read takes a unit of work of its own and asks its repositories.
+
 Bad input answers 4xx with the shared refusal (shared/http.py), every problem named in its
 `errors` as `{"field", "message"}`, and changes nothing: 422 for a body that is not valid, 404
 for an unknown path id, 409 for a duplicate, 413 for a body over 256 KiB. Ids in the
@@ -13,14 +16,21 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.catalog import metrics
-from services.catalog.adapters import postgres as db
-from services.catalog.domain import AdjustmentError, Product
+from services.catalog.adapters.uow import CatalogUnitOfWork
+from services.catalog.commands import (
+    AdjustStock,
+    Refusal,
+    RemoveListing,
+    SaveListing,
+    SaveProducer,
+    SaveProduct,
+)
+from services.catalog.domain import AdjustmentError
 from services.catalog.domain.intake import (
     IntakeError,
     listing_from,
@@ -33,11 +43,14 @@ from services.catalog.entrypoints.paths import path_ids
 from shared.contracts.identifiers import identifier
 from shared.contracts.platforms import platform_named
 from shared.http import Handler, Refused, check_admin, read_body, refusal, route
+from shared.messaging.bus import MessageBus
 
 MAX_BODY = 256 * 1024
 
-
-Endpoint = Callable[[Request, asyncpg.Connection], Awaitable[Response]]
+Bus = MessageBus[CatalogUnitOfWork]
+Endpoint = Callable[[Request, Bus], Awaitable[Response]]
+# The status of a refusal that clashes with what is stored; any other refusal is 422.
+REFUSAL_STATUS = {"duplicate": 409, "not_found": 404}
 
 
 def refuse(status: int, reason: str, field: str, message: str) -> Refused:
@@ -45,18 +58,23 @@ def refuse(status: int, reason: str, field: str, message: str) -> Refused:
 
 
 def admin(resource: str) -> Callable[[Endpoint], Handler[CatalogHttp]]:
-    """An admin handler for `resource`: it runs in one transaction, so a refusal changes nothing,
-    and its refusals are answered with the fields at fault and counted by reason."""
+    """An admin handler for `resource`: it hands the bus one command, run in one unit of work,
+    so a refusal changes nothing, and its refusals are answered with the fields at fault and
+    counted by reason."""
 
     def wrap(endpoint: Endpoint) -> Handler[CatalogHttp]:
         @functools.wraps(endpoint)
         async def handler(request: Request, deps: CatalogHttp) -> Response:
             try:
                 check_admin(request, deps.admin_token)
-                async with deps.pool.acquire() as conn, conn.transaction():
-                    return await endpoint(request, conn)
+                return await endpoint(request, deps.bus)
             except IntakeError as exc:
                 refused = Refused.fields(422, "invalid", [(e.field, e.message) for e in exc.errors])
+            except Refusal as exc:
+                status = REFUSAL_STATUS.get(exc.reason, 422)
+                refused = refuse(status, exc.reason, exc.field, str(exc))
+            except AdjustmentError as exc:
+                refused = refuse(409 if exc.conflict else 422, "invalid", exc.field, str(exc))
             except Refused as exc:
                 refused = exc
             metrics.ADMIN_REJECTED.labels(resource, refused.reason).inc()
@@ -123,99 +141,86 @@ def ids_in_path(request: Request, *fields: str, suffix: str | None = None) -> li
 
 
 @admin("producers")
-async def create_producer(request: Request, conn: asyncpg.Connection) -> Response:
+async def create_producer(request: Request, bus: Bus) -> Response:
     p = producer_from(await body_of(request))
-    if await db.get_producer(conn, p.producer_id):
-        raise refuse(409, "duplicate", "producer_id", f"{p.producer_id} already exists")
-    await db.upsert_producer(conn, p)
+    await bus.handle(SaveProducer(p, create=True))
     return JSONResponse(p.model_dump(mode="json"), 201)
 
 
 @admin("producers")
-async def producer(request: Request, conn: asyncpg.Connection) -> Response:
+async def producer(request: Request, bus: Bus) -> Response:
     [producer_id] = ids_in_path(request, "producer_id")
     if request.method == "PUT":
         p = producer_from(same_id(await body_of(request), "producer_id", producer_id))
-        await db.upsert_producer(conn, p)
+        await bus.handle(SaveProducer(p))
         return JSONResponse(p.model_dump(mode="json"))
-    found = await db.get_producer(conn, producer_id)
+    async with bus.uow() as uow:
+        found = await uow.catalog.get_producer(producer_id)
     if found is None:
         raise refuse(404, "not_found", "producer_id", f"no producer {producer_id}")
     return JSONResponse(found.model_dump(mode="json"))
 
 
-async def _save_product(conn: asyncpg.Connection, body: dict[str, Any], *, create: bool) -> Product:
+def save_product(body: dict[str, Any], *, create: bool) -> SaveProduct:
     stock = stock_from(body.pop("stock", 0))
-    p = product_from(body)
-    exists = bool(await db.existing_skus(conn, [p.sku]))
-    if create and exists:
-        raise refuse(409, "duplicate", "sku", f"{p.sku} already exists")
-    if not await db.existing_producer_ids(conn, [p.producer_id]):
-        raise refuse(422, "unknown_producer", "producer_id", f"no producer {p.producer_id}")
-    if exists and stock:
-        raise refuse(422, "invalid", "stock", "only for a new SKU: adjust stock instead")
-    await db.upsert_product(conn, p, stock)
-    return p
+    return SaveProduct(product_from(body), stock, create=create)
 
 
 @admin("products")
-async def create_product(request: Request, conn: asyncpg.Connection) -> Response:
-    p = await _save_product(conn, await body_of(request), create=True)
-    return JSONResponse(p.model_dump(mode="json"), 201)
+async def create_product(request: Request, bus: Bus) -> Response:
+    command = save_product(await body_of(request), create=True)
+    await bus.handle(command)
+    return JSONResponse(command.product.model_dump(mode="json"), 201)
 
 
 @admin("products")
-async def product(request: Request, conn: asyncpg.Connection) -> Response:
+async def product(request: Request, bus: Bus) -> Response:
     [sku] = ids_in_path(request, "sku")
     if request.method == "PUT":
-        body = same_id(await body_of(request), "sku", sku)
-        p = await _save_product(conn, body, create=False)
-        return JSONResponse(p.model_dump(mode="json"))
-    found = (await db.get_products(conn, [sku])).get(sku)
-    if found is None:
-        raise refuse(404, "not_found", "sku", f"no product {sku}")
-    listings = (await db.listings_for_skus(conn, [sku])).get(sku, [])
+        command = save_product(same_id(await body_of(request), "sku", sku), create=False)
+        await bus.handle(command)
+        return JSONResponse(command.product.model_dump(mode="json"))
+    async with bus.uow() as uow:
+        found = (await uow.catalog.get_products([sku])).get(sku)
+        if found is None:
+            raise refuse(404, "not_found", "sku", f"no product {sku}")
+        listings = (await uow.catalog.listings_for_skus([sku])).get(sku, [])
+        stock = await uow.stock.stock_detail(sku)
     return JSONResponse(
         {
             **found.model_dump(mode="json"),
-            "stock": _jsonable(await db.stock_detail(conn, sku) or {}),
+            "stock": _jsonable(stock or {}),
             "listings": [{"channel": c, "account": a, "channel_sku": cs} for c, a, cs in listings],
         }
     )
 
 
 @admin("listings")
-async def create_listing(request: Request, conn: asyncpg.Connection) -> Response:
+async def create_listing(request: Request, bus: Bus) -> Response:
     listing = listing_from(await body_of(request))
-    if not await db.existing_skus(conn, [listing.sku]):
-        raise refuse(422, "unknown_sku", "sku", f"no product {listing.sku}")
-    key = (listing.channel, listing.account, listing.channel_sku)
-    current = (await db.listed_skus(conn, [key])).get(key)
-    if current is not None and current != listing.sku:
-        raise refuse(409, "duplicate", "channel_sku", f"already maps to {current}")
-    await db.upsert_listing(conn, *key, listing.sku)
-    return JSONResponse(listing.model_dump(), 201 if current is None else 200)
+    new = await bus.handle(SaveListing(listing))
+    return JSONResponse(listing.model_dump(), 201 if new else 200)
 
 
 @admin("listings")
-async def remove_listing(request: Request, conn: asyncpg.Connection) -> Response:
-    key = ids_in_path(request, "channel", "account", "channel_sku")
-    if not await db.delete_listing(conn, *key):
-        raise refuse(404, "not_found", "channel_sku", "no such listing")
+async def remove_listing(request: Request, bus: Bus) -> Response:
+    channel, account, channel_sku = ids_in_path(request, "channel", "account", "channel_sku")
+    await bus.handle(RemoveListing(channel, account, channel_sku))
     return Response(status_code=204)
 
 
 @admin("stock")
-async def show_stock(request: Request, conn: asyncpg.Connection) -> Response:
+async def show_stock(request: Request, bus: Bus) -> Response:
     [sku] = ids_in_path(request, "sku")
-    detail = await db.stock_detail(conn, sku)
+    async with bus.uow() as uow:
+        detail = await uow.stock.stock_detail(sku)
     if detail is None:
         raise refuse(404, "not_found", "sku", f"no product {sku}")
     return JSONResponse({"sku": sku, **_jsonable(detail)})
 
 
 @admin("stock")
-async def adjust_stock(request: Request, conn: asyncpg.Connection) -> Response:
+async def adjust_stock(request: Request, bus: Bus) -> Response:
     [sku] = ids_in_path(request, "sku", suffix="adjustments")
     body = await body_of(request)
     unknown = sorted(set(body) - {"delta", "on_hand", "note"})
@@ -228,10 +233,7 @@ async def adjust_stock(request: Request, conn: asyncpg.Connection) -> Response:
         on_hand = stock_from(on_hand, "on_hand")
     if note is not None and not isinstance(note, str):
         raise refuse(422, "invalid", "note", "must be text")
-    try:
-        level = await db.adjust_stock(conn, sku, delta=delta, on_hand=on_hand, note=note)
-    except AdjustmentError as exc:
-        raise refuse(409 if exc.conflict else 422, "invalid", exc.field, str(exc)) from None
+    level = await bus.handle(AdjustStock(sku, delta=delta, on_hand=on_hand, note=note))
     if level is None:
         raise refuse(404, "not_found", "sku", f"no product {sku}")
     figures = {"on_hand": level.on_hand, "reserved": level.reserved}

@@ -73,6 +73,9 @@ class FakeCatalog:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    async def get_producer(self, producer_id: str) -> Producer | None:
+        return self.store.producers.get(producer_id)
+
     async def get_products(self, skus: Iterable[str]) -> dict[str, Product]:
         return {s: self.store.products[s] for s in skus if s in self.store.products}
 
@@ -214,6 +217,14 @@ class FakeStock:
         change = adjustment_delta(self.store.levels[sku], delta=delta, on_hand=on_hand)
         self.store.move(sku, change, 0)
         return self.store.levels[sku]
+
+    async def stock_detail(self, sku: str) -> dict[str, object] | None:
+        level = self.store.levels.get(sku)
+        if level is None:
+            return None
+        figures = {"on_hand": level.on_hand, "reserved": level.reserved}
+        version = self.store.versions.get(sku, 0)
+        return {**figures, "available": level.available, "version": version, "ledger": []}
 
     async def drain_stock_changes(self, limit: int) -> list[StockChange]:
         taken = sorted(self.store.changes)[:limit]
