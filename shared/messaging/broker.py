@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from shared.messaging.outbox import Publish
@@ -25,25 +24,21 @@ def build_broker(settings: ServiceSettings) -> KafkaBroker:
     )
 
 
-def kafka_producer(broker: KafkaBroker) -> AIOKafkaProducer:
-    """The started broker's aiokafka producer (acks=all, idempotent: tests/shared/integration/
-    test_broker.py reads it here). The outbox relay sends through it directly: its records are
-    finished envelopes, and FastStream's per-message command, codec and header layers cost
-    about as much as aiokafka's own send."""
-    producer = broker.config.producer._producer.producer  # type: ignore[attr-defined]
-    assert isinstance(producer, AIOKafkaProducer), type(producer)
-    return producer
-
-
 def relay_publish(broker: KafkaBroker) -> Publish:
-    """The outbox relay's `Publish` over `broker`'s producer: hands the record over and returns
-    the future of the broker's acknowledgement, which the relay awaits."""
+    """The outbox relay's `Publish` over `broker`: hands the finished envelope over and returns
+    the future of the broker's acknowledgement (`no_confirm`), which the relay awaits, so that a
+    pass's records are in flight together."""
 
     async def publish(
         topic: str, body: bytes, key: str, headers: dict[str, str]
     ) -> Awaitable[object]:
-        return await kafka_producer(broker).send(
-            topic, body, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()]
+        return await broker.publish(
+            body,
+            topic,
+            key=key.encode(),
+            headers=headers,
+            correlation_id=headers.get("correlation_id"),
+            no_confirm=True,
         )
 
     return publish

@@ -4,7 +4,7 @@ aiokafka upgrade that moves these attributes fails here loudly rather than silen
 
 import pytest
 
-from shared.messaging.broker import build_broker, kafka_producer
+from shared.messaging.broker import build_broker
 from tests.shared.integration.harness import settings_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.durability]
@@ -14,7 +14,8 @@ async def test_the_services_producer_waits_for_all_replicas_and_is_idempotent(ka
     broker = build_broker(settings_for("orders", kafka_bootstrap, "unused"))
     await broker.start()
     try:
-        producer = kafka_producer(broker)  # what the outbox relay sends with, too
+        # What broker.publish, and so the outbox relay, sends with: a look inside FastStream.
+        producer = broker.config.producer._producer.producer
         assert producer._sender._acks == -1  # acks=all
         assert producer._txn_manager is not None  # enable_idempotence=True
         assert producer._txn_manager.producer_id >= 0  # the broker granted a producer id
