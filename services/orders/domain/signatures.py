@@ -9,7 +9,7 @@ import hmac
 from collections.abc import Sequence
 
 _SHA256_BYTES = hashlib.sha256().digest_size
-# hmac.digest: the one-shot C path, several times faster than an hmac.new object per webhook.
+# hmac.digest: the one-shot C path, kept for the webhook hot path (bench/webhooks.py).
 
 
 def sign_hmac_sha256_base64(body: bytes, secret: str) -> str:
