@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from datetime import UTC, datetime
 
 import httpx
@@ -20,11 +19,9 @@ import structlog
 
 from services.logistics.adapters import postgres as db
 from services.logistics.adapters.partner_signing import SIGNATURE_HEADER, sign
-from services.logistics.domain.messages import WaveCutoffReached
+from services.logistics.commands import QueueCutoffs
 from services.logistics.metrics import WEBHOOK_DELIVERIES
 from services.logistics.settings import LogisticsSettings
-from shared.contracts.envelope import Envelope
-from shared.messaging import outbox
 from shared.messaging.dlq import DeadLetter, publish_dead_letter
 from shared.runtime import Service
 
@@ -32,21 +29,9 @@ log = structlog.get_logger(__name__)
 
 
 async def queue_cutoffs(service: Service) -> int:
-    assert service.pool is not None
-    async with service.pool.acquire() as conn, conn.transaction():
-        due = await db.due_cutoffs(conn)
-        for row in due:
-            event = WaveCutoffReached(hub_id=row["hub_id"], wave_id=row["wave_id"])
-            env = Envelope.wrap(
-                event,
-                producer=service.name,
-                correlation_id=f"wave:{row['wave_id']}",
-                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"ovop:cutoff:{row['wave_id']}"),
-            )
-            await outbox.enqueue(conn, env, event)
-            log.info("wave.cutoff_queued", wave_id=row["wave_id"])
-        await db.dispatch_started_waves(conn)
-    return len(due)
+    """One pass of the cut-off job on the service's bus: how many waves it queued."""
+    assert service.bus is not None
+    return int(await service.bus.handle(QueueCutoffs()))
 
 
 def cutoff_job(settings: LogisticsSettings):

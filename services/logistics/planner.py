@@ -4,9 +4,10 @@ runs them, one message at a time per hub.
 - ParcelQueued: the instant promise (cheapest feasible insertion into the wave's current plan),
   or the next wave with room, under the wave's row lock;
 - WaveCutoffReached: the wave solve in the worker process, warm-started from the current plan,
-  holding no transaction: the wave is read in a short transaction, solved, and the plan applied
-  in another only if the wave still holds what was solved, else solved again; deferred or
-  unserved parcels move to the next wave;
+  holding no transaction: the wave is read in a short unit of work of its own (SnapshotWave),
+  solved outside any, and the plan applied (ApplyWavePlan) in the consumer's transaction only if
+  the wave still holds what was solved, else solved again; deferred or unserved parcels move to
+  the next wave;
 - ParcelWithdrawn: a cancelled shipment leaves the plan (also after dispatch: the stop is
   skipped, the rest of the frozen route stays as it is).
 """
@@ -14,19 +15,28 @@ runs them, one message at a time per hub.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from typing import Any
 
 import asyncpg
 import structlog
 
-from services.logistics.adapters import postgres as db
 from services.logistics.adapters.osrm import OsrmProvider
+from services.logistics.adapters.postgres import ACTIVE, as_json
+from services.logistics.adapters.uow import LogisticsUnitOfWork
+from services.logistics.commands import (
+    ApplyWavePlan,
+    PromisePickup,
+    QueueCutoffAgain,
+    SnapshotWave,
+    WithdrawParcel,
+)
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.insertion import place
 from services.logistics.domain.matrix import HaversineProvider, Matrix, MatrixProvider
-from services.logistics.domain.messages import ParcelQueued, ParcelWithdrawn, WaveCutoffReached
+from services.logistics.domain.messages import ParcelQueued, WaveCutoffReached
 from services.logistics.domain.network import (
     ScheduledWave,
     cutoff_of,
@@ -48,7 +58,8 @@ from services.logistics.waves import pickup_planned, wave_problem
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import Contact, Location, ReservedLine
 from shared.contracts.logistics import PickupCancelled, PickupRescheduled, PickupScheduled
-from shared.messaging.consumer import Commit, OwnTransactions
+from shared.messaging.bus import MessageBus
+from shared.messaging.consumer import Commit, OwnTransactions, Step
 
 log = structlog.get_logger(__name__)
 MAX_WAVES_AHEAD = 14
@@ -64,7 +75,7 @@ class HubWave:
 
     config: HubConfig
     scheduled: ScheduledWave
-    rows: list[asyncpg.Record]
+    rows: list[Any]  # its shipments' rows
     problem: Problem
     stored: Plan  # the stop order kept in the row, to be re-timed on the problem
 
@@ -78,23 +89,21 @@ class Snapshot:
 
 
 async def read_wave(
-    conn: asyncpg.Connection, config: HubConfig, scheduled: ScheduledWave, state: asyncpg.Record
+    uow: LogisticsUnitOfWork, config: HubConfig, scheduled: ScheduledWave, state: Any
 ) -> HubWave:
-    rows = list(await db.wave_shipments(conn, scheduled.wave_id))
+    rows = list(await uow.waves.wave_shipments(scheduled.wave_id))
     return HubWave(
         config,
         scheduled,
         rows,
         wave_problem(config, scheduled, rows),
-        plan_from_json(db.as_json(state["plan"])),
+        plan_from_json(as_json(state["plan"])),
     )
 
 
-async def lock_wave(
-    conn: asyncpg.Connection, config: HubConfig, scheduled: ScheduledWave
-) -> asyncpg.Record:
+async def lock_wave(uow: LogisticsUnitOfWork, config: HubConfig, scheduled: ScheduledWave) -> Any:
     hub = config.hub()
-    return await db.lock_wave(conn, scheduled, cutoff_of(hub, scheduled, config.wave_specs()))
+    return await uow.waves.lock_wave(scheduled, cutoff_of(hub, scheduled, config.wave_specs()))
 
 
 @dataclass
@@ -113,16 +122,18 @@ class Planner:
         return matrix, rebuild(wave.problem, matrix, wave.stored)
 
     # --- the instant promise ----------------------------------------------------------------
-    async def promise(
-        self, conn: asyncpg.Connection, env: Envelope, msg: ParcelQueued
-    ) -> list[Event]:
+    async def promise(self, cmd: PromisePickup, uow: LogisticsUnitOfWork) -> None:
+        for event in await self._promise(uow, cmd.message):
+            uow.raise_event(event, correlation_id=getattr(event, "order_id", None))
+
+    async def _promise(self, uow: LogisticsUnitOfWork, msg: ParcelQueued) -> list[Event]:
         structlog.contextvars.bind_contextvars(shipment_id=msg.shipment_id, hub_id=msg.hub_id)
         started = time.perf_counter()
-        row = await db.shipment(conn, msg.shipment_id, lock=True)
+        row = await uow.shipments.shipment(msg.shipment_id, lock=True)
         if row is not None:
             structlog.contextvars.bind_contextvars(order_id=row["order_id"])
-        config = await db.hub(conn, msg.hub_id)
-        if row is None or row["status"] not in db.ACTIVE or config is None:
+        config = await uow.network.hub(msg.hub_id)
+        if row is None or row["status"] not in ACTIVE or config is None:
             return []  # cancelled meanwhile, or the hub is gone (its parcels wait on hold)
         hub, waves = config.hub(), config.wave_specs()
         now = datetime.now(UTC)
@@ -133,22 +144,21 @@ class Planner:
         if row["status"] == "PICKUP_SCHEDULED" and not msg.announce:
             # A lighter parcel (partial cancellation): once its wave is planned or dispatched
             # the stop stays where it is, frozen with the rest of the plan.
-            state = await lock_wave(conn, config, wave)
+            state = await lock_wave(uow, config, wave)
             if state["status"] != "open" or state["cutoff_at"] <= now:
                 return []
         for _ in range(MAX_WAVES_AHEAD):
-            state = await lock_wave(conn, config, wave)
+            state = await lock_wave(uow, config, wave)
             if state["status"] == "open" and state["cutoff_at"] > now:
                 if row["run_id"] != wave.wave_id:
-                    await db.update_shipment(conn, msg.shipment_id, run_id=wave.wave_id)
-                placed = await self._place(conn, config, wave, state, row["producer_id"])
+                    await uow.shipments.update_shipment(msg.shipment_id, run_id=wave.wave_id)
+                placed = await self._place(uow, config, wave, state, row["producer_id"])
                 if placed:
                     break
             wave = next_wave(hub, cutoff_of(hub, wave, waves), waves)
         else:
-            return await self._hold_unplaceable(conn, row, msg)
-        await db.update_shipment(
-            conn,
+            return await self._hold_unplaceable(uow, row, msg)
+        await uow.shipments.update_shipment(
             msg.shipment_id,
             run_id=wave.wave_id,
             status="PICKUP_SCHEDULED",
@@ -163,12 +173,14 @@ class Planner:
             return [rescheduled(row, wave, "the wave it was moved to is full")]
         return []
 
-    async def _hold_unplaceable(self, conn, row, msg: ParcelQueued) -> list[Event]:
+    async def _hold_unplaceable(
+        self, uow: LogisticsUnitOfWork, row, msg: ParcelQueued
+    ) -> list[Event]:
         """No wave within reach takes the parcel (out of every vehicle's reach in a window, or
         the waves are full): it waits on hold for an operator, instead of retrying into the
         dead-letter topic. A producer already told a window hears it is off."""
-        await db.update_shipment(
-            conn, msg.shipment_id, status="ON_HOLD", hold_reason=UNPLACEABLE, run_id=None
+        await uow.shipments.update_shipment(
+            msg.shipment_id, status="ON_HOLD", hold_reason=UNPLACEABLE, run_id=None
         )
         PARCELS_ON_HOLD.labels(UNPLACEABLE).inc()
         log.warning("shipment.on_hold", reason=UNPLACEABLE, waves_tried=MAX_WAVES_AHEAD)
@@ -180,54 +192,76 @@ class Planner:
                 order_id=row["order_id"],
                 order_ref=row["order_ref"] or row["order_id"],
                 producer_id=row["producer_id"],
-                pickup_contact=Contact.model_validate(db.as_json(row["contact"])),
+                pickup_contact=Contact.model_validate(as_json(row["contact"])),
                 reason=f"on_hold:{UNPLACEABLE}",
             )
         ]
 
-    async def _place(self, conn, config: HubConfig, wave: ScheduledWave, state, producer_id: str):
-        current = await read_wave(conn, config, wave, state)
+    async def _place(
+        self, uow: LogisticsUnitOfWork, config: HubConfig, wave: ScheduledWave, state, producer: str
+    ) -> bool:
+        current = await read_wave(uow, config, wave, state)
         matrix, plan = await self.current(current)
-        placement = place(current.problem, matrix, plan, producer_id)
+        placement = place(current.problem, matrix, plan, producer)
         if placement.visit is None:
             return False  # the wave is full: the parcel goes to the next one
-        await db.save_wave(conn, wave.wave_id, plan_to_json(placement.plan))
+        await uow.waves.save_wave(wave.wave_id, plan_to_json(placement.plan))
         return True
 
     # --- the wave solve at cut-off ------------------------------------------------------------
-    def cutoff_handler(self) -> OwnTransactions:
-        return OwnTransactions(self.plan_wave)  # type: ignore[arg-type]
+    def cutoff_handler(
+        self, bus: MessageBus[Any], join: Callable[[asyncpg.Connection], LogisticsUnitOfWork]
+    ) -> OwnTransactions:
+        """The consumer's handler of WaveCutoffReached. The one path not handed whole to the bus:
+        the solve (seconds) must hold no transaction, so it runs between two units of work, the
+        snapshot's own and the apply's, which joins the consumer's transaction (the inbox claim
+        commits with the plan, or the message is retried)."""
+
+        async def plan_wave(
+            pool: asyncpg.Pool, env: Envelope, msg: WaveCutoffReached, commit: Commit
+        ) -> None:
+            await self.plan_wave(bus, join, env, msg, commit)
+
+        return OwnTransactions(plan_wave)  # type: ignore[arg-type]
 
     async def plan_wave(
-        self, pool: asyncpg.Pool, env: Envelope, msg: WaveCutoffReached, commit: Commit
+        self,
+        bus: MessageBus[Any],
+        join: Callable[[asyncpg.Connection], LogisticsUnitOfWork],
+        env: Envelope,
+        msg: WaveCutoffReached,
+        commit: Commit,
     ) -> None:
         structlog.contextvars.bind_contextvars(hub_id=msg.hub_id, wave_id=msg.wave_id)
+
+        def step(command: object) -> Step:
+            return _in_consumer(bus, join, env, command)
+
         for attempt in range(1, MAX_SOLVES + 1):
-            snapshot = await self._snapshot(pool, msg)
+            snapshot = await bus.handle(SnapshotWave(msg.hub_id, msg.wave_id))
             if snapshot is None:  # nothing to plan: only the message is recorded as handled
                 await commit(_nothing)
                 return
             solved, elapsed = await self._solve(snapshot.wave)
-            if await commit(partial(self._apply, snapshot, solved, elapsed)):
+            if await commit(step(ApplyWavePlan(snapshot, solved, elapsed))):
                 return
             log.warning("wave.changed_while_solving", attempt=attempt)
             if attempt < MAX_SOLVES:
                 WAVE_CHANGED.labels(msg.hub_id, "solved_again").inc()
-        await commit(partial(_queue_again, msg))
+        await commit(step(QueueCutoffAgain(msg)))
         WAVE_CHANGED.labels(msg.hub_id, "queued_again").inc()
         log.warning("wave.queued_again", solves=MAX_SOLVES)
 
-    async def _snapshot(self, pool: asyncpg.Pool, msg: WaveCutoffReached) -> Snapshot | None:
-        async with pool.acquire() as conn, conn.transaction():
-            found = await _hub_wave(conn, msg.hub_id, msg.wave_id)
-            if found is None:
-                return None
-            config, scheduled = found
-            content = await db.wave_content(conn, scheduled.wave_id)
-            state = await lock_wave(conn, config, scheduled)
-            if state["status"] not in ("open", "cutoff_queued"):
-                return None  # planned already (a redelivered cut-off)
-            return Snapshot(await read_wave(conn, config, scheduled, state), content)
+    async def snapshot(self, cmd: SnapshotWave, uow: LogisticsUnitOfWork) -> Snapshot | None:
+        found = await _hub_wave(uow, cmd.hub_id, cmd.wave_id)
+        if found is None:
+            return None
+        config, scheduled = found
+        content = await uow.waves.wave_content(scheduled.wave_id)
+        state = await lock_wave(uow, config, scheduled)
+        if state["status"] not in ("open", "cutoff_queued"):
+            return None  # planned already (a redelivered cut-off)
+        return Snapshot(await read_wave(uow, config, scheduled, state), content)
 
     async def _solve(self, wave: HubWave) -> tuple[Planned, float]:
         started = time.perf_counter()
@@ -243,21 +277,21 @@ class Planner:
         SOLVE_SECONDS.labels(wave.config.hub_id).observe(elapsed)
         return solved, elapsed
 
-    async def _apply(
-        self, snapshot: Snapshot, solved: Planned, elapsed: float, conn: asyncpg.Connection
-    ) -> list[Event] | None:
-        """The plan's writes and events, or None when the wave changed since its snapshot."""
-        wave, plan = snapshot.wave, solved.plan
+    async def apply(self, cmd: ApplyWavePlan, uow: LogisticsUnitOfWork) -> bool:
+        """The plan's writes and events; False (nothing written) when the wave changed since its
+        snapshot."""
+        snapshot, elapsed = cmd.snapshot, cmd.elapsed
+        wave, plan = snapshot.wave, cmd.solved.plan
         wave_id, hub_id = wave.scheduled.wave_id, wave.config.hub_id
-        await db.wave_content(conn, wave_id)  # locks its shipments until the commit
-        if not await db.save_planned_wave(conn, wave_id, plan_to_json(plan), snapshot.content):
-            return None
+        await uow.waves.wave_content(wave_id)  # locks its shipments until the commit
+        if not await uow.waves.save_planned_wave(wave_id, plan_to_json(plan), snapshot.content):
+            return False
         planned = pickup_planned(
             wave.config, wave.scheduled, wave.problem, plan, wave.rows, wave_id
         )
         details = planned.model_dump(mode="json") | {"solver": plan.solver, "notes": plan.notes}
-        await db.save_plan(conn, wave_id, hub_id, wave_id, details, solved.kpis, elapsed)
-        _record_kpis(hub_id, solved.kpis)
+        await uow.waves.save_plan(wave_id, hub_id, wave_id, details, cmd.solved.kpis, elapsed)
+        _record_kpis(hub_id, cmd.solved.kpis)
         log.info(
             "wave.planned",
             routes=len(plan.routes),
@@ -266,28 +300,59 @@ class Planner:
             cost=plan.cost,
             solve_s=round(elapsed, 2),
         )
-        return [planned, *await _move_left_parcels(conn, wave, plan)]
+        for event in [planned, *await _move_left_parcels(uow, wave, plan)]:
+            uow.raise_event(event, correlation_id=f"wave:{wave_id}")
+        return True
 
     # --- cancellations --------------------------------------------------------------------------
-    async def withdraw(
-        self, conn: asyncpg.Connection, env: Envelope, msg: ParcelWithdrawn
-    ) -> list[Event]:
-        row = await db.shipment(conn, msg.shipment_id)
+    async def withdraw(self, cmd: WithdrawParcel, uow: LogisticsUnitOfWork) -> None:
+        msg = cmd.message
+        row = await uow.shipments.shipment(msg.shipment_id)
         if row is not None:
             structlog.contextvars.bind_contextvars(
                 order_id=row["order_id"], shipment_id=msg.shipment_id
             )
-        found = await _hub_wave(conn, msg.hub_id, msg.wave_id)
+        found = await _hub_wave(uow, msg.hub_id, msg.wave_id)
         if found is None:
-            return []
+            return
         config, scheduled = found
-        state = await lock_wave(conn, config, scheduled)
-        _, kept = await self.current(await read_wave(conn, config, scheduled, state))
-        await db.save_wave(conn, scheduled.wave_id, plan_to_json(kept))
-        return []
+        state = await lock_wave(uow, config, scheduled)
+        _, kept = await self.current(await read_wave(uow, config, scheduled, state))
+        await uow.waves.save_wave(scheduled.wave_id, plan_to_json(kept))
 
 
-async def _move_left_parcels(conn: asyncpg.Connection, wave: HubWave, plan: Plan) -> list[Event]:
+async def queue_cutoff_again(cmd: QueueCutoffAgain, uow: LogisticsUnitOfWork) -> None:
+    msg = cmd.message
+    uow.raise_event(
+        WaveCutoffReached(hub_id=msg.hub_id, wave_id=msg.wave_id),
+        correlation_id=f"wave:{msg.wave_id}",
+    )
+
+
+def _in_consumer(
+    bus: MessageBus[Any],
+    join: Callable[[asyncpg.Connection], LogisticsUnitOfWork],
+    env: Envelope,
+    command: object,
+) -> Step:
+    """A step of the consumer's transaction (`Commit`): `command` on the bus in a unit of work
+    joined to it, its events in the outbox; None (the transaction rolls back) when the command
+    answers False."""
+
+    async def step(conn: asyncpg.Connection) -> Sequence[Event] | None:
+        async with join(conn) as uow:
+            with uow.caused_by(env):
+                done = await bus.handle(command, uow)
+            if done is False:
+                await uow.rollback()
+                return None
+            await uow.commit()
+        return []  # already in the outbox
+
+    return step
+
+
+async def _move_left_parcels(uow: LogisticsUnitOfWork, wave: HubWave, plan: Plan) -> list[Event]:
     """Deferred or unserved parcels go to the next wave, their producers told."""
     hub, waves = wave.config.hub(), wave.config.wave_specs()
     later = next_wave(hub, cutoff_of(hub, wave.scheduled, waves), waves)
@@ -299,8 +364,7 @@ async def _move_left_parcels(conn: asyncpg.Connection, wave: HubWave, plan: Plan
         reason = left.get(row["producer_id"])
         if reason is None:
             continue
-        await db.update_shipment(
-            conn,
+        await uow.shipments.update_shipment(
             row["shipment_id"],
             run_id=later.wave_id,
             status="QUEUED",
@@ -324,15 +388,10 @@ async def _nothing(conn: asyncpg.Connection) -> list[Event]:
     return []
 
 
-async def _queue_again(msg: WaveCutoffReached, conn: asyncpg.Connection) -> list[Event]:
-    """The wave's cut-off again, behind the hub's messages queued meanwhile."""
-    return [WaveCutoffReached(hub_id=msg.hub_id, wave_id=msg.wave_id)]
-
-
 async def _hub_wave(
-    conn: asyncpg.Connection, hub_id: str, wave_id: str
+    uow: LogisticsUnitOfWork, hub_id: str, wave_id: str
 ) -> tuple[HubConfig, ScheduledWave] | None:
-    config = await db.hub(conn, hub_id)
+    config = await uow.network.hub(hub_id)
     if config is None:
         return None
     scheduled = _known_wave(config, wave_id)
@@ -368,7 +427,7 @@ def _record_kpis(hub_id: str, kpis: dict) -> None:
 
 
 def scheduled(row, hub_id: str, wave: ScheduledWave) -> PickupScheduled:
-    lines = [ReservedLine.model_validate(line) for line in db.as_json(row["lines"])]
+    lines = [ReservedLine.model_validate(line) for line in as_json(row["lines"])]
     return PickupScheduled(
         shipment_id=row["shipment_id"],
         order_id=row["order_id"],
@@ -378,8 +437,8 @@ def scheduled(row, hub_id: str, wave: ScheduledWave) -> PickupScheduled:
         wave_id=wave.wave_id,
         window_start=wave.window_start,
         window_end=wave.window_end,
-        pickup_contact=Contact.model_validate(db.as_json(row["contact"])),
-        location=Location.model_validate(db.as_json(row["location"])),
+        pickup_contact=Contact.model_validate(as_json(row["contact"])),
+        location=Location.model_validate(as_json(row["location"])),
         lines=lines,
         weight_g=row["weight_g"],
         parcels=row["parcels"],
@@ -394,7 +453,7 @@ def rescheduled(row, wave: ScheduledWave, reason: str) -> PickupRescheduled:
         order_id=row["order_id"],
         order_ref=row["order_ref"] or row["order_id"],
         producer_id=row["producer_id"],
-        pickup_contact=Contact.model_validate(db.as_json(row["contact"])),
+        pickup_contact=Contact.model_validate(as_json(row["contact"])),
         window_start=wave.window_start,
         window_end=wave.window_end,
         reason=reason,

@@ -35,3 +35,19 @@ class HookedSolver:
 
     def close(self) -> None:
         pass
+
+
+def consumer_handlers(pool, planner=None, settings=None) -> dict:
+    """Logistics' consumer handlers (event type -> handler) on a bus over `pool`, as bootstrap
+    subscribes them: each hands its event to the bus in the consumer's transaction."""
+    from services.logistics import bootstrap
+    from services.logistics.handlers import Handlers
+    from services.logistics.planner import Planner
+    from services.logistics.settings import LogisticsSettings
+    from tests.logistics.integration.conftest import HAGIANG
+
+    settings = settings or LogisticsSettings()
+    planner = planner or Planner(settings, solver=None)  # type: ignore[arg-type]
+    bus = bootstrap.message_bus(lambda: pool, Handlers(settings, [HAGIANG]), planner)
+    subs = bootstrap.subscriptions(bus, planner, fan_out=True)
+    return {model.event_type: h for sub in subs for model, h in sub.handlers.items()}

@@ -59,14 +59,18 @@ def plan(
     )
 
 
-async def _with_db(work):
+async def _on_bus(command: object):
+    """`command` on logistics' bus, in one transaction on a connection of its own."""
+    from services.logistics.adapters.uow import PostgresLogisticsUnitOfWork
+    from services.logistics.handlers import COMMAND_HANDLERS
     from shared.db.pool import connect
+    from shared.messaging.bus import MessageBus
     from shared.settings import database_url_for
 
     conn = await connect(database_url_for("logistics"))
     try:
-        async with conn.transaction():
-            return await work(conn)
+        bus = MessageBus(lambda: PostgresLogisticsUnitOfWork(conn), commands=COMMAND_HANDLERS)
+        return await bus.handle(command)
     finally:
         await conn.close()
 
@@ -76,7 +80,7 @@ async def _with_db(work):
 def hub_set(path: str) -> None:
     """Create or replace hubs from a JSON file (one hub configuration or a list of them):
     coordinates, villages served, partner fleets and waves (see services/logistics/README.md)."""
-    from services.logistics.adapters import postgres as db
+    from services.logistics.commands import PutHubs
     from services.logistics.domain.config import HubConfig
 
     data = json.loads(Path(path).read_text())
@@ -86,11 +90,7 @@ def hub_set(path: str) -> None:
     except ValidationError as exc:
         raise click.BadParameter(str(exc), param_hint="PATH") from exc
 
-    async def put(conn) -> None:
-        for config in configs:
-            await db.put_hub(conn, config)
-
-    asyncio.run(_with_db(put))
+    asyncio.run(_on_bus(PutHubs(tuple(configs))))
     click.echo(f"hubs set: {', '.join(c.hub_id for c in configs)}")
 
 
@@ -98,24 +98,38 @@ def hub_set(path: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the full configurations.")
 def hubs(as_json: bool) -> None:
     """The network: hubs, their fleets and waves."""
-    from services.logistics.adapters import postgres as db
+    from services.logistics.commands import ListHubs
 
-    configs = asyncio.run(_with_db(db.network))
+    configs = asyncio.run(_on_bus(ListHubs()))
     if as_json:
         click.echo(json.dumps([c.model_dump(mode="json") for c in configs], indent=2))
         return
     for c in configs:
         fleet = ", ".join(f"{v.count} x {v.name}" for v in c.vehicles())
-        waves = ", ".join(f"{w.code} cut-off {w.cutoff} {w.window_start}-{w.window_end}"
-                          for w in c.waves)
-        click.echo(f"{c.hub_id:<16} {c.lat:.4f},{c.lon:.4f} villages {len(c.villages) or 'nearest'}"
-                   f"; {fleet}; {waves}")
+        waves = ", ".join(
+            f"{w.code} cut-off {w.cutoff} {w.window_start}-{w.window_end}" for w in c.waves
+        )
+        click.echo(
+            f"{c.hub_id:<16} {c.lat:.4f},{c.lon:.4f} villages {len(c.villages) or 'nearest'}"
+            f"; {fleet}; {waves}"
+        )
 
 
 def _kpi_table(kpis: dict) -> str:
     columns = ("plan", "one_trip_per_order", "one_trip_per_village")
-    rows = ("cost", "km", "routes", "stops_per_route", "parcels_per_stop", "weight_fill",
-            "volume_fill", "on_time_pct", "deferred", "cost_per_parcel", "km_per_parcel")
+    rows = (
+        "cost",
+        "km",
+        "routes",
+        "stops_per_route",
+        "parcels_per_stop",
+        "weight_fill",
+        "volume_fill",
+        "on_time_pct",
+        "deferred",
+        "cost_per_parcel",
+        "km_per_parcel",
+    )
     lines = [f"{'':18}" + "".join(f"{c:>22}" for c in columns)]
     for row in rows:
         lines.append(f"{row:18}" + "".join(f"{kpis[c][row]:>22,}" for c in columns))

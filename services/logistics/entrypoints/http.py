@@ -10,25 +10,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-import asyncpg
 import structlog
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.logistics.adapters import postgres as db
 from services.logistics.adapters.labels import render_label
 from services.logistics.adapters.partner_signing import SIGNATURE_HEADER, sign
+from services.logistics.adapters.postgres import as_json
+from services.logistics.commands import (
+    ApplyPartnerUpdate,
+    DayPlans,
+    GetPlan,
+    GetShipment,
+    ListHubs,
+    PutHubs,
+)
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.kpis import Kpis
 from services.logistics.domain.tracking import UnreadableUpdate, parse
-from services.logistics.handlers import UnknownShipment, apply_tracking
+from services.logistics.handlers import UnknownShipment
 from services.logistics.metrics import PARTNER_EVENTS
 from services.logistics.settings import LogisticsSettings
-from shared.contracts.envelope import Envelope
 from shared.http import Handler, Refused, check_admin, read_body, refusal, route
-from shared.messaging import outbox
+from shared.messaging.bus import MessageBus
 from shared.runtime import Service
 
 log = structlog.get_logger(__name__)
@@ -38,16 +44,16 @@ ENDPOINT = "partner_events"
 
 @dataclass(frozen=True)
 class LogisticsHttp:
-    """What the handlers need: the running service (its pool opens at start, after the routes
-    are built, and its settings hold the admin token) and logistics' own settings."""
+    """What the handlers need: the running service (its bus, and its settings hold the admin
+    token) and logistics' own settings."""
 
     service: Service
     settings: LogisticsSettings
 
     @property
-    def pool(self) -> asyncpg.Pool:
-        assert self.service.pool is not None
-        return self.service.pool
+    def bus(self) -> MessageBus[Any]:
+        assert self.service.bus is not None
+        return self.service.bus
 
     @property
     def admin_token(self) -> str | None:
@@ -58,14 +64,14 @@ class LogisticsHttp:
 async def partner_events(request: Request, deps: LogisticsHttp) -> Response:
     partner = request.path_params["partner"]
     try:
-        return await receive_partner_event(request, deps.pool, deps.settings)
+        return await receive_partner_event(request, deps.bus, deps.settings)
     except Refused as refused:
         PARTNER_EVENTS.labels(partner, refused.reason).inc()
         return refusal("logistics", ENDPOINT, refused, partner=partner)
 
 
 async def receive_partner_event(
-    request: Request, pool: asyncpg.Pool, settings: LogisticsSettings
+    request: Request, bus: MessageBus[Any], settings: LogisticsSettings
 ) -> Response:
     partner = request.path_params["partner"]
     secret = settings.partner_secrets.get(partner)
@@ -86,11 +92,7 @@ async def receive_partner_event(
     except UnreadableUpdate as exc:
         raise Refused(422, "unreadable_update", str(exc)) from None
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            outcome, events = await apply_tracking(conn, update)
-            for event in events:
-                env = Envelope.wrap(event, producer="logistics", correlation_id=event.order_id)
-                await outbox.enqueue(conn, env, event)
+        outcome = await bus.handle(ApplyPartnerUpdate(update))
     except UnknownShipment:
         raise Refused(404, "unknown_shipment", update.reference) from None
     PARTNER_EVENTS.labels(partner, outcome).inc()
@@ -119,8 +121,7 @@ def admin_only(endpoint: str) -> Callable[[Handler[LogisticsHttp]], Handler[Logi
 @admin_only("plans")
 async def get_plan(request: Request, deps: LogisticsHttp) -> Response:
     plan_id = request.path_params["plan_id"]
-    async with deps.pool.acquire() as conn:
-        row = await db.plan(conn, plan_id)
+    row = await deps.bus.handle(GetPlan(plan_id))
     if row is None:
         raise Refused(404, "unknown_plan", f"no plan {plan_id}")
     return JSONResponse(_plan_json(row))
@@ -129,15 +130,13 @@ async def get_plan(request: Request, deps: LogisticsHttp) -> Response:
 @admin_only("days")
 async def get_day(request: Request, deps: LogisticsHttp) -> Response:
     hub_id, day = request.path_params["hub_id"], request.path_params["day"]
-    async with deps.pool.acquire() as conn:
-        rows = await db.day_plans(conn, hub_id, day)
+    rows = await deps.bus.handle(DayPlans(hub_id, day))
     return JSONResponse(_day_json(hub_id, day, rows))
 
 
 async def _shipment(request: Request, deps: LogisticsHttp) -> dict[str, Any]:
     shipment_id = request.path_params["shipment_id"]
-    async with deps.pool.acquire() as conn:
-        row = await db.shipment(conn, shipment_id)
+    row = await deps.bus.handle(GetShipment(shipment_id))
     if row is None:
         raise Refused(404, "unknown_shipment", f"no shipment {shipment_id}")
     return dict(row)
@@ -158,8 +157,7 @@ async def get_label(request: Request, deps: LogisticsHttp) -> Response:
 
 @admin_only("hubs")
 async def list_hubs(request: Request, deps: LogisticsHttp) -> Response:
-    async with deps.pool.acquire() as conn:
-        hubs = await db.network(conn)
+    hubs = await deps.bus.handle(ListHubs())
     return JSONResponse([h.model_dump(mode="json") for h in hubs])
 
 
@@ -173,8 +171,7 @@ async def put_hub(request: Request, deps: LogisticsHttp) -> Response:
         raise Refused.fields(422, "invalid_hub", named) from None
     if config.hub_id != request.path_params["hub_id"]:
         raise Refused(422, "hub_id_mismatch", f"the body is hub {config.hub_id!r}")
-    async with deps.pool.acquire() as conn:
-        await db.put_hub(conn, config)
+    await deps.bus.handle(PutHubs((config,)))
     return JSONResponse(config.model_dump(mode="json"))
 
 
@@ -201,8 +198,8 @@ def _plan_json(row) -> dict[str, Any]:
         "wave_id": row["wave_id"],
         "created_at": row["created_at"].isoformat(),
         "solve_seconds": round(row["solve_seconds"], 3),
-        "plan": db.as_json(row["plan"]),
-        "kpis": db.as_json(row["kpis"]),
+        "plan": as_json(row["plan"]),
+        "kpis": as_json(row["kpis"]),
     }
 
 
@@ -210,7 +207,7 @@ def _day_json(hub_id: str, day: str, rows) -> dict[str, Any]:
     names = [f.name for f in fields(Kpis)]
     totals: dict[str, Kpis] = {}
     for row in rows:
-        kpis = db.as_json(row["kpis"])
+        kpis = as_json(row["kpis"])
         for kind in ("plan", "one_trip_per_order", "one_trip_per_village"):
             wave = Kpis(**{n: kpis[kind][n] for n in names})
             totals[kind] = totals.get(kind, Kpis()) + wave

@@ -13,11 +13,10 @@ import pytest
 from services.logistics import bootstrap
 from services.logistics.adapters import postgres as db
 from services.logistics.domain.network import shipment_id_for
-from services.logistics.handlers import Handlers
-from services.logistics.settings import LogisticsSettings
 from shared.contracts.events import CancelledLine, OrderCancelled
 from shared.contracts.logistics import CarrierStatusReported
 from shared.db.pool import create_pool
+from tests.logistics.fakes import consumer_handlers
 from tests.logistics.integration.conftest import HAGIANG
 from tests.logistics.integration.test_logistics_flow_pg import allocation, reserved
 from tests.shared.integration.delivery import deliver, outbox, wrap
@@ -36,24 +35,17 @@ async def pool(make_database):
 
 
 @pytest.fixture
-def handlers() -> Handlers:
-    return Handlers(LogisticsSettings(), [HAGIANG])
+def handlers(pool) -> dict:
+    """The consumers' handlers, each handing its event to the bus (event type -> handler)."""
+    return consumer_handlers(pool)
 
 
-def handler_for(handlers: Handlers, event):
-    return {
-        "StockReserved": handlers.reserve_parcels,
-        "OrderCancelled": handlers.cancel_order,
-        "CarrierStatusReported": handlers.carrier_status,
-    }[event.event_type]
-
-
-async def feed(pool, handlers: Handlers, *events) -> None:
+async def feed(pool, handlers: dict, *events) -> None:
     """Each event delivered twice (a redelivery of the same record), in the order given."""
     for event in events:
         env = wrap(event)
-        assert await deliver(pool, "logistics", handler_for(handlers, event), event, env)
-        assert not await deliver(pool, "logistics", handler_for(handlers, event), event, env)
+        assert await deliver(pool, "logistics", handlers[event.event_type], event, env)
+        assert not await deliver(pool, "logistics", handlers[event.event_type], event, env)
 
 
 async def shipment(pool) -> dict:

@@ -10,19 +10,17 @@ import pytest
 from services.logistics import bootstrap
 from services.logistics.adapters import postgres as db
 from services.logistics.domain.messages import ParcelQueued, WaveCutoffReached
-from services.logistics.handlers import Handlers
 from services.logistics.metrics import WAVE_CHANGED
 from services.logistics.planner import MAX_SOLVES, Planner
 from services.logistics.settings import LogisticsSettings
 from shared.contracts.events import CancelledLine, OrderCancelled
 from shared.db.pool import create_pool
-from tests.logistics.fakes import HookedSolver
+from tests.logistics.fakes import HookedSolver, consumer_handlers
 from tests.logistics.integration.conftest import HAGIANG
 from tests.logistics.integration.test_logistics_flow_pg import allocation, reserved
 from tests.shared.integration.delivery import deliver, outbox, wrap
 
 pytestmark = pytest.mark.integration
-HANDLERS = Handlers(LogisticsSettings(), [HAGIANG])
 ORDERS = {
     "o-a": allocation("PRD-A", 23.16, 105.41),
     "o-b": allocation("PRD-B", 23.00, 105.20),
@@ -40,21 +38,22 @@ async def pool(make_database):
     await pool.close()
 
 
-def cutoff_handler(planner: Planner):
-    return bootstrap.planning_subscription(planner).handlers[WaveCutoffReached]
+def cutoff_handler(pool, planner: Planner):
+    return consumer_handlers(pool, planner)[WaveCutoffReached.event_type]
 
 
 async def cut_off_wave(pool, planner: Planner, orders: list[str]) -> WaveCutoffReached:
     """One wave holding a promised parcel per order, its cut-off passed."""
+    handlers = consumer_handlers(pool, planner)
     for order in orders:
-        assert await deliver(pool, "logistics", HANDLERS.reserve_parcels,
+        assert await deliver(pool, "logistics", handlers["StockReserved"],
                              reserved(order, ORDERS[order]))  # fmt: skip
     async with pool.acquire() as conn:
         shipments = await conn.fetch("SELECT * FROM shipments ORDER BY producer_id")
     for row in shipments:
         queued = ParcelQueued(hub_id=HAGIANG.hub_id, wave_id=row["run_id"],
                               shipment_id=row["shipment_id"])  # fmt: skip
-        assert await deliver(pool, "logistics", planner.promise, queued)
+        assert await deliver(pool, "logistics", handlers["ParcelQueued"], queued)
     async with pool.acquire() as conn:
         [wave_id] = await conn.fetch("SELECT DISTINCT run_id FROM shipments")
         await conn.execute("UPDATE wave_plans SET status = 'cutoff_queued'")
@@ -64,7 +63,7 @@ async def cut_off_wave(pool, planner: Planner, orders: list[str]) -> WaveCutoffR
 async def cancel(pool, order: str, *, one_jar: bool = False) -> None:
     lines = [CancelledLine(sku="HG-HONEY-500", quantity=1)] if one_jar else []
     event = OrderCancelled(order_id=order, reason="the buyer changed their mind", lines=lines)
-    assert await deliver(pool, "logistics", HANDLERS.cancel_order, event)
+    assert await deliver(pool, "logistics", consumer_handlers(pool)["OrderCancelled"], event)
 
 
 def solved_again() -> float:
@@ -81,7 +80,7 @@ async def test_a_wave_that_changes_while_it_is_solved_is_solved_again_as_it_ends
     planner = Planner(LogisticsSettings(), solver)
     cutoff = await cut_off_wave(pool, planner, ["o-a", "o-b", "o-c"])
     before = solved_again()
-    assert await deliver(pool, "logistics", cutoff_handler(planner), cutoff)
+    assert await deliver(pool, "logistics", cutoff_handler(pool, planner), cutoff)
 
     async with pool.acquire() as conn:
         active = await db.wave_shipments(conn, cutoff.wave_id)
@@ -123,7 +122,7 @@ async def test_the_solve_holds_no_transaction_and_leaves_the_wave_row_free(pool)
     solver = HookedSolver(during)
     planner = Planner(LogisticsSettings(), solver)
     cutoff = await cut_off_wave(pool, planner, ["o-a", "o-b"])
-    assert await deliver(pool, "logistics", cutoff_handler(planner), cutoff)
+    assert await deliver(pool, "logistics", cutoff_handler(pool, planner), cutoff)
 
     assert seen == [("free", 0)]
     assert [t for t, _ in await outbox(pool)].count("PickupPlanned") == 1
@@ -143,7 +142,7 @@ async def test_a_wave_that_keeps_changing_is_queued_again_behind_its_hubs_messag
     cutoff = await cut_off_wave(pool, planner, orders)
     queued_before = WAVE_CHANGED.labels(HAGIANG.hub_id, "queued_again")._value.get()
     env = wrap(cutoff)
-    assert await deliver(pool, "logistics", cutoff_handler(planner), cutoff, env)
+    assert await deliver(pool, "logistics", cutoff_handler(pool, planner), cutoff, env)
 
     assert solver.solves == MAX_SOLVES
     assert WAVE_CHANGED.labels(HAGIANG.hub_id, "queued_again")._value.get() == queued_before + 1
@@ -153,10 +152,10 @@ async def test_a_wave_that_keeps_changing_is_queued_again_behind_its_hubs_messag
     assert again == cutoff.model_dump(mode="json")
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT status FROM wave_plans") == "cutoff_queued"
-    assert not await deliver(pool, "logistics", cutoff_handler(planner), cutoff, env)
+    assert not await deliver(pool, "logistics", cutoff_handler(pool, planner), cutoff, env)
 
     assert await deliver(
-        pool, "logistics", cutoff_handler(planner), WaveCutoffReached.model_validate(again)
+        pool, "logistics", cutoff_handler(pool, planner), WaveCutoffReached.model_validate(again)
     )
     [planned] = [p for t, p in await outbox(pool) if t == "PickupPlanned"]
     assert [s["producer_id"] for r in planned["routes"] for s in r["stops"]] == ["PRD-D"]

@@ -15,13 +15,13 @@ from services.logistics.entrypoints.http import MAX_BODY, LogisticsHttp, partner
 from services.logistics.settings import LogisticsSettings
 
 
-class UntouchablePool:
-    def acquire(self) -> None:
-        raise AssertionError("a refused request must not reach the database")
+class UntouchableBus:
+    async def handle(self, message: object) -> None:
+        raise AssertionError("a refused request must not reach the bus (nor the database)")
 
 
 DEPS = LogisticsHttp(
-    SimpleNamespace(pool=UntouchablePool()),  # type: ignore[arg-type]
+    SimpleNamespace(bus=UntouchableBus()),  # type: ignore[arg-type]
     LogisticsSettings(partner_secrets={"acme": "s3cret"}),
 )
 
