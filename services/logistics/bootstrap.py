@@ -27,6 +27,7 @@ from services.logistics.adapters.worker import ProcessSolver
 from services.logistics.commands import (
     ApplyWavePlan,
     CancelOrder,
+    DeliverWebhooks,
     FanOut,
     PromisePickup,
     QueueCutoffAgain,
@@ -84,6 +85,7 @@ def command_handlers(handlers: Handlers, planner: Planner) -> dict[type, Any]:
         CancelOrder: handlers.cancel_order,
         ReportCarrierStatus: handlers.carrier_status,
         FanOut: handlers.fan_out,
+        DeliverWebhooks: handlers.deliver_webhooks,
         PromisePickup: planner.promise,
         WithdrawParcel: planner.withdraw,
         SnapshotWave: planner.snapshot,

@@ -5,9 +5,10 @@ endpoint a parsed carrier update, the operators' API a read or a hub."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.logistics.domain.config import HubConfig
 from services.logistics.domain.messages import ParcelQueued, ParcelWithdrawn, WaveCutoffReached
@@ -78,6 +79,17 @@ class FanOut:
     @classmethod
     def of(cls, envelope: Envelope, event: Event) -> FanOut:
         return cls(envelope, event)
+
+
+@dataclass(frozen=True)
+class DeliverWebhooks:
+    """Post up to `limit` partner webhooks that are due, each through `send` (it answers the
+    error, None when the partner took it); one out of attempts goes to `dead_letter` (the row,
+    the error, the attempts) before it is marked dead. Answers how many were tried."""
+
+    send: Callable[[Mapping[str, Any]], Awaitable[str | None]]
+    dead_letter: Callable[[Mapping[str, Any], str, int], Awaitable[None]]
+    limit: int = 20
 
 
 @dataclass(frozen=True)

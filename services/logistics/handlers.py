@@ -18,6 +18,7 @@ apply in the carrier's time order. The outcome is the same whichever arrives fir
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from services.logistics.commands import (
     ApplyPartnerUpdate,
     CancelOrder,
     DayPlans,
+    DeliverWebhooks,
     FanOut,
     GetPlan,
     GetShipment,
@@ -45,7 +47,7 @@ from services.logistics.domain.matrix import has_coordinates
 from services.logistics.domain.messages import ParcelQueued, ParcelWithdrawn, WaveCutoffReached
 from services.logistics.domain.network import next_wave, shipment_id_for
 from services.logistics.domain.tracking import EVENT_FOR, TrackingUpdate, internal_status
-from services.logistics.metrics import PARCELS_ON_HOLD, PARTNER_EVENTS
+from services.logistics.metrics import PARCELS_ON_HOLD, PARTNER_EVENTS, WEBHOOK_DELIVERIES
 from services.logistics.settings import LogisticsSettings
 from shared.contracts.envelope import Event
 from shared.contracts.events import OrderCancelled, ProducerAllocation
@@ -207,6 +209,41 @@ class Handlers:
                 event_key=event.key(),
                 body=env.to_bytes(),
             )
+
+    async def deliver_webhooks(self, cmd: DeliverWebhooks, uow: LogisticsUnitOfWork) -> int:
+        """Partner webhooks due, each sent once per pass: retried with exponential backoff and
+        jitter, dead-lettered after the last attempt. The rows stay locked (SKIP LOCKED for the
+        other replicas) until the pass commits."""
+        rows = await uow.deliveries.due_deliveries(cmd.limit)
+        for row in rows:
+            await self._deliver(cmd, uow, row)
+        return len(rows)
+
+    async def _deliver(self, cmd: DeliverWebhooks, uow: LogisticsUnitOfWork, row: Row) -> None:
+        partner, settings = row["partner"], self.settings
+        error = await cmd.send(row)
+        if error is None:
+            await uow.deliveries.delivery_outcome(row["id"], "sent")
+            WEBHOOK_DELIVERIES.labels(partner, "sent").inc()
+            return
+        attempts = row["attempts"] + 1
+        if attempts >= settings.webhook_max_attempts:
+            # Dead-lettered before the row is marked dead: a crash between the two repeats the
+            # letter, never loses it.
+            await cmd.dead_letter(row, error, attempts)
+            await uow.deliveries.delivery_outcome(row["id"], "dead", error=error)
+            WEBHOOK_DELIVERIES.labels(partner, "dead").inc()
+            log.error("webhook.dead_lettered", partner=partner, attempts=attempts, error=error)
+            return
+        backoff = min(
+            settings.webhook_backoff_s * 2 ** (attempts - 1), settings.webhook_backoff_max_s
+        )
+        retry_in = backoff * random.uniform(0.8, 1.2)
+        await uow.deliveries.delivery_outcome(
+            row["id"], "pending", retry_in_s=retry_in, error=error
+        )
+        WEBHOOK_DELIVERIES.labels(partner, "retry").inc()
+        log.warning("webhook.retrying", partner=partner, attempts=attempts, retry_in_s=retry_in)
 
 
 async def partner_update(cmd: ApplyPartnerUpdate, uow: LogisticsUnitOfWork) -> str:

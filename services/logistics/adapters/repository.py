@@ -100,6 +100,12 @@ class WaveRepository(Protocol):
 class DeliveryRepository(Protocol):
     async def enqueue_delivery(self, **values: Any) -> None: ...
 
+    async def due_deliveries(self, limit: int) -> Sequence[Row]: ...
+
+    async def delivery_outcome(
+        self, delivery_id: int, status: str, retry_in_s: float = 0.0, error: str | None = None
+    ) -> None: ...
+
 
 class PostgresNetwork:
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -213,3 +219,11 @@ class PostgresDeliveries:
 
     async def enqueue_delivery(self, **values: Any) -> None:
         await db.enqueue_delivery(self._conn, **values)
+
+    async def due_deliveries(self, limit: int) -> Sequence[Row]:
+        return await db.due_deliveries(self._conn, limit)
+
+    async def delivery_outcome(
+        self, delivery_id: int, status: str, retry_in_s: float = 0.0, error: str | None = None
+    ) -> None:
+        await db.delivery_outcome(self._conn, delivery_id, status, retry_in_s, error)

@@ -237,7 +237,20 @@ class FakeDeliveries:
         self.store = store
 
     async def enqueue_delivery(self, **values: Any) -> None:
-        self.store.deliveries.append(values)
+        known = {(d["partner"], d["event_id"]) for d in self.store.deliveries}
+        if (values["partner"], values["event_id"]) not in known:
+            row = {"id": len(self.store.deliveries) + 1, "status": "pending", "attempts": 0}
+            self.store.deliveries.append(row | values)
+
+    async def due_deliveries(self, limit: int) -> Sequence[Row]:
+        # The fake ignores the backoff: every pending delivery is due.
+        return [dict(d) for d in self.store.deliveries if d["status"] == "pending"][:limit]
+
+    async def delivery_outcome(
+        self, delivery_id: int, status: str, retry_in_s: float = 0.0, error: str | None = None
+    ) -> None:
+        row = self.store.deliveries[delivery_id - 1]
+        row.update(status=status, attempts=row["attempts"] + 1, last_error=error)
 
 
 class FakeOutbox(list[Envelope]):

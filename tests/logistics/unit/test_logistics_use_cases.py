@@ -12,6 +12,8 @@ import pytest
 from services.logistics.commands import (
     ApplyPartnerUpdate,
     CancelOrder,
+    DeliverWebhooks,
+    FanOut,
     PromisePickup,
     QueueCutoffs,
     ReportCarrierStatus,
@@ -34,7 +36,7 @@ from shared.contracts.events import (
     ReservedLine,
     StockReserved,
 )
-from shared.contracts.logistics import CarrierStatusReported
+from shared.contracts.logistics import CarrierStatusReported, PickupScheduled
 from tests.logistics.fakes import HookedSolver
 from tests.logistics.unit.fakes import FakeUnitOfWork, consume, fake_bus
 
@@ -224,3 +226,38 @@ async def test_the_wave_solve_runs_between_two_units_of_work_and_holds_none(uow)
     assert uow.store.waves[message.wave_id]["status"] == "planned"
     [planned] = uow.outbox.of("PickupPlanned")
     assert [s["producer_id"] for r in planned["routes"] for s in r["stops"]] == ["PRD-A"]
+
+
+async def test_our_events_reach_partner_webhooks_retried_then_dead_lettered(uow):
+    settings = LogisticsSettings(
+        partner_webhooks={"acme": "https://acme.example/ovop"}, webhook_max_attempts=2
+    )
+    bus = fake_bus(uow, [HUB], settings)
+    stock = reserved("o-8")
+    await consume(bus, uow, ReserveParcels.of, stock)
+    [queued] = uow.outbox.of("ParcelQueued")
+    message = ParcelQueued.model_validate(queued)
+    await consume(bus, uow, PromisePickup.of, message)
+    [env] = [e for e in uow.outbox if e.event_type == "PickupScheduled"]
+    scheduled = PickupScheduled.model_validate(env.payload)
+    await consume(bus, uow, FanOut.of, scheduled, env)
+    await consume(bus, uow, FanOut.of, scheduled, env)  # a redelivery: queued once
+    assert [(d["partner"], d["event_id"]) for d in uow.store.deliveries] == [("acme", env.event_id)]
+
+    sent: list[int] = []
+    letters: list[tuple[str, int]] = []
+
+    async def send(row) -> str:
+        sent.append(row["attempts"] + 1)
+        return "HTTP 503"
+
+    async def dead_letter(row, error: str, attempts: int) -> None:
+        letters.append((error, attempts))
+
+    command = DeliverWebhooks(send, dead_letter)
+    assert await bus.handle(command) == 1
+    assert uow.store.deliveries[0]["status"] == "pending"
+    assert await bus.handle(command) == 1
+    assert await bus.handle(command) == 0  # dead: not tried again
+    assert sent == [1, 2] and letters == [("HTTP 503", 2)]
+    assert uow.store.deliveries[0]["status"] == "dead"
