@@ -33,6 +33,8 @@ from _common import pct  # noqa: E402
 
 from services.logistics import bootstrap  # noqa: E402
 from services.logistics.adapters import postgres as db  # noqa: E402
+from services.logistics.adapters.uow import PostgresLogisticsUnitOfWork  # noqa: E402
+from services.logistics.commands import PromisePickup  # noqa: E402
 from services.logistics.demo.generate import FLEET, rural_day  # noqa: E402
 from services.logistics.domain.config import FleetSpec, HubConfig, VehicleSpec  # noqa: E402
 from services.logistics.domain.insertion import greedy_plan, place  # noqa: E402
@@ -107,19 +109,19 @@ async def handler_path(server: str, hub: str, spec, problem, plan, count: int) -
     try:
         for n in range(-5, count):  # five unrecorded promises warm the connection up
             stop = new_stop(rng, problem, n)
-            async with pool.acquire() as conn:
-                tx = conn.transaction()
-                await tx.start()
+            # Left without a commit, the unit of work rolls back: every promise sees one wave.
+            async with PostgresLogisticsUnitOfWork(pool) as uow:
                 sid = f"new-{n}"
-                await _shipment(conn, sid, f"NEWP-{n}", wave.wave_id, stop.grams, stop.ml, 1,
-                                stop.lat, stop.lon, "QUEUED")
+                await _shipment(uow.connection, sid, f"NEWP-{n}", wave.wave_id, stop.grams,
+                                stop.ml, 1, stop.lat, stop.lon, "QUEUED")
                 msg = ParcelQueued(hub_id=hub, wave_id=wave.wave_id, shipment_id=sid)
                 env = Envelope.wrap(msg, producer="bench", correlation_id=sid)
                 started = time.perf_counter()
-                events = await planner.promise(conn, env, msg)
+                with uow.caused_by(env):
+                    await planner.promise(PromisePickup(msg), uow)
                 if n >= 0:
                     times.append(time.perf_counter() - started)
-                await tx.rollback()
+                events = uow.collect_new_events()
                 assert events and events[0].wave_id == wave.wave_id, "not placed in the wave"
     finally:
         await pool.close()
