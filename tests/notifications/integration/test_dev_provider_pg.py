@@ -7,9 +7,8 @@ import pytest
 
 from services.notifications.adapters.providers import DevProvider, SendResult, SmsRequest
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers
 from services.notifications.notifier import Notifier
-from tests.notifications.conftest import fast_settings, pickup
+from tests.notifications.conftest import OnBus, fast_settings, pickup
 from tests.shared.integration.delivery import deliver
 
 pytestmark = pytest.mark.integration
@@ -26,9 +25,9 @@ class RememberingDev(DevProvider):
         return await super().send(request)
 
 
-def wired(dev: DevProvider) -> tuple[Handlers, Dispatcher]:
+def wired(dev: DevProvider) -> tuple[OnBus, Dispatcher]:
     n = fast_settings()
-    return Handlers(Notifier(n, dev.name)), Dispatcher(n, [dev])
+    return OnBus(Notifier(n, dev.name)), Dispatcher(n, [dev])
 
 
 async def statuses(pool) -> list[str]:

@@ -13,9 +13,8 @@ from aiosmtpd.controller import Controller
 from services.notifications.adapters import postgres as db
 from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import DevProvider, EsmsProvider, TwilioProvider
+from services.notifications.commands import FlushDigest
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers
-from services.notifications.jobs import flush_digest
 from services.notifications.metrics import (
     ACCEPT_LATENCY,
     FAILED,
@@ -29,7 +28,7 @@ from services.notifications.notifier import Notifier, OutgoingSms, Recipient, So
 from shared.contracts.events import Buyer, OrderConfirmed, OrderLine, OrderPlaced
 from shared.contracts.logistics import ShipmentDelivered
 from shared.contracts.parts import Address
-from tests.notifications.conftest import PHONE, envelope, fast_settings, pickup
+from tests.notifications.conftest import PHONE, OnBus, envelope, fast_settings, pickup
 from tests.notifications.fakes import FakeProvider, esms_app, free_port, serving, twilio_app
 
 pytestmark = pytest.mark.integration
@@ -58,11 +57,11 @@ def esms(url: str) -> EsmsProvider:
     )
 
 
-def wired(providers, email=None, clock=None, **over) -> tuple[Handlers, Dispatcher]:
+def wired(providers, email=None, clock=None, **over) -> tuple[OnBus, Dispatcher]:
     n = fast_settings(**over)
     dispatcher = Dispatcher(n, providers, email)
     notifier = Notifier(n, providers[0].name, clock or (lambda: datetime.now(UTC)))
-    return Handlers(notifier), dispatcher
+    return OnBus(notifier), dispatcher
 
 
 async def handle(pool, handler, event) -> None:
@@ -320,17 +319,14 @@ async def test_an_unreachable_smtp_server_is_retried_later(pool):
 
 async def test_several_new_orders_within_the_window_become_one_sms(pool):
     h, dispatcher = wired([DevProvider()], digest_window_s=0.3)
-    notifier = h.n
     for i in (1, 2, 3):
         await handle(pool, h.pickup_scheduled, pickup(i, lines=[("Mật ong bạc hà", i)]))
     await handle(pool, h.pickup_scheduled, pickup(9, phone="+84912000202"))
     assert await rows(pool) == []  # held for the window
     await asyncio.sleep(0.35)
-    async with pool.acquire() as conn:
-        while True:
-            async with conn.transaction():
-                if not await flush_digest(conn, notifier):
-                    break
+    bus = OnBus(h.n, pool).bus  # the digest job's: one unit of work per pass
+    while await bus.handle(FlushDigest()):
+        pass
     assert await dispatcher.pass_once(pool) == 2
     found = await rows(pool)
     assert len(found) == 2
