@@ -1,8 +1,10 @@
 """What the notifications bus is asked to do. The consumers turn each event, in its envelope,
-into the command it asks for (the `of` constructors); the jobs ask for a pass."""
+into the command it asks for (the `of` constructors); the jobs ask for a pass; the providers'
+callbacks (HTTP) report a delivery or a recipient's keyword."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Generic, Self, TypeVar
 
@@ -84,3 +86,26 @@ class SendDueReminders:
     """Record the pickup reminders whose time came. Answers how many."""
 
     limit: int = 50
+
+
+@dataclass(frozen=True)
+class RecordDeliveryReport:
+    """A provider's delivery report of one message, named by our id (`message_id`) or, without
+    it, by the provider's (`provider_message_id` at `provider`). With our id, the provider's
+    settles a send interrupted before its id was recorded. A report of one `part` counts
+    towards its message's status. Answers the message's status, or None: no such message."""
+
+    provider: str
+    reported: str  # the status reported (domain/reports.py)
+    detail: str
+    message_id: uuid.UUID | None = None
+    provider_message_id: str | None = None
+    part: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOptOut:
+    """A recipient's keyword: STOP / HUY opt out, START opts back in."""
+
+    phone: str
+    opted_out: bool

@@ -36,7 +36,9 @@ from services.notifications.commands import (
     AnnouncePickup,
     AnnouncePickupCancellation,
     AnnouncePickupChange,
+    ChangeOptOut,
     FlushDigest,
+    RecordDeliveryReport,
     RememberBuyer,
     SendDueReminders,
     TellBuyerCancelled,
@@ -45,6 +47,7 @@ from services.notifications.commands import (
 )
 from services.notifications.domain import templates as t
 from services.notifications.domain.messages import DigestOrder, ProducerAlertLine, render_digest
+from services.notifications.domain.reports import aggregate_parts
 from services.notifications.domain.timezones import timezone_for_country
 from services.notifications.notifier import Notifier, OutgoingSms, Recipient, Source
 from shared.contracts.envelope import Envelope
@@ -125,6 +128,8 @@ class Handlers:
             TellBuyerShipment: self.shipment,
             FlushDigest: self.flush_digest,
             SendDueReminders: self.send_due_reminders,
+            RecordDeliveryReport: record_delivery_report,
+            ChangeOptOut: change_opt_out,
         }
 
     async def _pickup_sms(
@@ -455,3 +460,35 @@ class Handlers:
             context["currency"] = e.currency
         promo = self.s.delivered_promo if message_type == t.DELIVERED else None
         await self._tell_buyer(uow, env, e.order_id, message_type, context, e.shipment_id, promo)
+
+
+# --- the providers' callbacks ------------------------------------------------------------------
+async def record_delivery_report(
+    cmd: RecordDeliveryReport, uow: NotificationsUnitOfWork
+) -> str | None:
+    repo = uow.notifications
+    if cmd.message_id is not None:
+        row = await repo.message(cmd.message_id)
+    elif cmd.provider_message_id is not None:
+        row = await repo.message_by_provider_id(cmd.provider, cmd.provider_message_id)
+    else:
+        row = None
+    if row is None:
+        return None
+    message_id = row["message_id"]
+    if cmd.message_id and cmd.provider_message_id and row["provider_message_id"] is None:
+        await repo.settle_provider_message_id(message_id, cmd.provider_message_id)
+    metrics.DELIVERY_REPORTS.labels(row["provider"], cmd.reported).inc()
+    reported, detail = cmd.reported, cmd.detail
+    if cmd.part is not None and row["segments"] > 1:
+        parts = await repo.record_part(message_id, cmd.part, reported)
+        reported = aggregate_parts(row["segments"], parts) or "SENT"
+        detail = f"part {cmd.part}/{row['segments']} {parts[cmd.part]}; {detail}"
+    before, after = await repo.report_status(message_id, reported, detail)
+    if after != before:
+        metrics.STATES.labels(row["provider"], after).inc()
+    return after
+
+
+async def change_opt_out(cmd: ChangeOptOut, uow: NotificationsUnitOfWork) -> None:
+    await uow.notifications.set_opted_out(cmd.phone, cmd.opted_out)

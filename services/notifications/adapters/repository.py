@@ -67,6 +67,31 @@ class NotificationsRepository(Protocol):
 
     async def take_waiting_buyer_messages(self, order_id: str) -> Sequence[Row]: ...
 
+    async def message(self, message_id: uuid.UUID) -> Row | None: ...
+
+    async def message_by_provider_id(
+        self, provider: str, provider_message_id: str
+    ) -> Row | None: ...
+
+    async def settle_provider_message_id(
+        self, message_id: uuid.UUID, provider_message_id: str
+    ) -> None:
+        """The provider's id of a message whose send was interrupted before it was recorded."""
+        ...
+
+    async def record_part(self, message_id: uuid.UUID, part: int, status: str) -> dict[int, str]:
+        """Keep one part's report; every part's so far."""
+        ...
+
+    async def report_status(
+        self, message_id: uuid.UUID, reported: str, detail: str | None
+    ) -> tuple[str, str]:
+        """A delivery report: always on the timeline, the status only moves forward. Returns
+        the status before and after."""
+        ...
+
+    async def set_opted_out(self, address: str, opted_out: bool) -> None: ...
+
 
 class PostgresNotifications:
     """The repository on one connection (adapters/postgres.py's tables)."""
@@ -150,3 +175,29 @@ class PostgresNotifications:
 
     async def take_waiting_buyer_messages(self, order_id: str) -> Sequence[Row]:
         return await db.take_waiting_buyer_messages(self.conn, order_id)
+
+    async def message(self, message_id: uuid.UUID) -> Row | None:
+        return await db.get_message(self.conn, message_id)
+
+    async def message_by_provider_id(self, provider: str, provider_message_id: str) -> Row | None:
+        return await db.find_by_provider_id(self.conn, provider, provider_message_id)
+
+    async def settle_provider_message_id(
+        self, message_id: uuid.UUID, provider_message_id: str
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE sms_messages SET provider_message_id = $2 WHERE message_id = $1",
+            message_id,
+            provider_message_id,
+        )
+
+    async def record_part(self, message_id: uuid.UUID, part: int, status: str) -> dict[int, str]:
+        return await db.record_part(self.conn, message_id, part, status)
+
+    async def report_status(
+        self, message_id: uuid.UUID, reported: str, detail: str | None
+    ) -> tuple[str, str]:
+        return await db.report_status(self.conn, message_id, reported, detail)
+
+    async def set_opted_out(self, address: str, opted_out: bool) -> None:
+        await db.set_opted_out(self.conn, address, opted_out)

@@ -18,6 +18,7 @@ from typing import Any
 from services.notifications.adapters.postgres import NewMessage
 from services.notifications.adapters.repository import Row
 from services.notifications.adapters.uow import NotificationsUnitOfWork
+from services.notifications.domain.reports import advance
 from services.notifications.handlers import Handlers
 from services.notifications.notifier import Notifier
 from shared.messaging.bus import MessageBus
@@ -30,6 +31,7 @@ class Store:
 
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     messages: dict[str, NewMessage] = field(default_factory=dict)  # by dedup key
+    rows: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # status, timeline
     preferences: dict[str, dict[str, Any]] = field(default_factory=dict)
     pickups: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: list[dict[str, Any]] = field(default_factory=list)
@@ -37,14 +39,11 @@ class Store:
     buyers: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: list[dict[str, Any]] = field(default_factory=list)
 
-    def opt_out(self, address: str) -> None:
-        self.preferences[address] = {
-            "address": address,
-            "opted_out": True,
-            "language": None,
-            "diacritics": None,
-            "channel": None,
-        }
+    def opt_out(self, address: str, opted_out: bool = True) -> None:
+        prefs = self.preferences.setdefault(
+            address, {"address": address, "language": None, "diacritics": None, "channel": None}
+        )
+        prefs["opted_out"] = opted_out
 
 
 class FakeMessages:
@@ -66,7 +65,17 @@ class FakeMessages:
         if message.dedup_key in self.store.messages:
             return None
         self.store.messages[message.dedup_key] = message
-        return uuid.uuid4()
+        message_id = uuid.uuid4()
+        self.store.rows[message_id] = {
+            "message_id": message_id,
+            "provider": message.provider,
+            "provider_message_id": None,
+            "segments": message.segments,
+            "status": message.status,
+            "parts": {},
+            "timeline": [message.status],
+        }
+        return message_id
 
 
 class FakeNotifications:
@@ -202,6 +211,41 @@ class FakeNotifications:
         taken = [w for w in self.store.waiting if w["order_id"] == order_id]
         self.store.waiting = [w for w in self.store.waiting if w["order_id"] != order_id]
         return sorted(taken, key=lambda w: w["event_at"])
+
+    async def message(self, message_id: uuid.UUID) -> Row | None:
+        return self.store.rows.get(message_id)
+
+    async def message_by_provider_id(self, provider: str, provider_message_id: str) -> Row | None:
+        return next(
+            (
+                r
+                for r in self.store.rows.values()
+                if (r["provider"], r["provider_message_id"]) == (provider, provider_message_id)
+            ),
+            None,
+        )
+
+    async def settle_provider_message_id(
+        self, message_id: uuid.UUID, provider_message_id: str
+    ) -> None:
+        self.store.rows[message_id]["provider_message_id"] = provider_message_id
+
+    async def record_part(self, message_id: uuid.UUID, part: int, status: str) -> dict[int, str]:
+        parts = self.store.rows[message_id]["parts"]
+        parts[part] = status
+        return dict(parts)
+
+    async def report_status(
+        self, message_id: uuid.UUID, reported: str, detail: str | None
+    ) -> tuple[str, str]:
+        row = self.store.rows[message_id]
+        before = row["status"]
+        row["status"] = advance(before, reported)
+        row["timeline"].append(reported)
+        return before, row["status"]
+
+    async def set_opted_out(self, address: str, opted_out: bool) -> None:
+        self.store.opt_out(address, opted_out)
 
 
 class FakeUnitOfWork(NotificationsUnitOfWork):

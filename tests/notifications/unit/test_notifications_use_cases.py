@@ -7,7 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.notifications.bootstrap import COMMANDS
-from services.notifications.commands import FlushDigest, SendDueReminders
+from services.notifications.commands import (
+    ChangeOptOut,
+    FlushDigest,
+    RecordDeliveryReport,
+    SendDueReminders,
+)
 from services.notifications.domain import templates as t
 from services.notifications.notifier import Notifier
 from shared.contracts.envelope import Envelope, Event
@@ -74,6 +79,30 @@ async def test_an_opted_out_producer_gets_a_suppressed_message_never_sent():
     await consume(bus, pickup(1))
     [message] = sms(uow)
     assert (message.status, message.reason) == ("SUPPRESSED", "opted_out")
+
+
+async def test_a_stop_keyword_opts_the_producer_out_and_start_back_in():
+    uow, bus = wired()
+    await bus.handle(ChangeOptOut(PHONE, opted_out=True))  # what the inbound STOP / HUY asks
+    await consume(bus, pickup(1))
+    await bus.handle(ChangeOptOut(PHONE, opted_out=False))  # START
+    await consume(bus, pickup(2))
+    assert [m.status for m in sms(uow)] == ["SUPPRESSED", "QUEUED"]
+
+
+async def test_a_delivery_report_moves_a_message_forward_only():
+    uow, bus = wired()
+    await consume(bus, pickup(1))
+    [message_id] = uow.store.rows
+    uow.store.rows[message_id]["status"] = "ACCEPTED"  # as the dispatcher leaves it
+    report = RecordDeliveryReport("dev", "DELIVERED", "dev delivered", message_id, "SM1")
+    assert await bus.handle(report) == "DELIVERED"
+    late = RecordDeliveryReport("dev", "SENT", "dev sent", message_id)
+    assert await bus.handle(late) == "DELIVERED"  # a late report joins the timeline only
+    assert uow.store.rows[message_id]["provider_message_id"] == "SM1"  # an interrupted send
+    assert uow.store.rows[message_id]["timeline"] == ["QUEUED", "DELIVERED", "SENT"]
+    unknown = RecordDeliveryReport("dev", "DELIVERED", "?", provider_message_id="nope")
+    assert await bus.handle(unknown) is None
 
 
 async def test_a_cancelled_pickup_tells_the_producer_once():
