@@ -1,9 +1,10 @@
 """The notifications service's composition root: settings, providers, the bus around the unit
 of work, and the service that runs its consumers, jobs, dispatcher and callbacks.
 
-    Kafka consumers, digest and reminder jobs  ->  bus.handle(command)  ->  handlers
-        ->  unit of work (messages, pickups, buyers)  ->  committed rows  ->  dispatcher
-"""
+    Kafka consumers, digest and reminder jobs, dispatcher, HTTP callbacks
+        ->  bus.handle(command)  ->  handlers  ->  unit of work (messages, pickups, buyers)
+
+HTTP routes and the dispatcher reach the bus as `service.bus`."""
 
 from __future__ import annotations
 

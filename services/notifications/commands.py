@@ -1,6 +1,8 @@
 """What the notifications bus is asked to do. The consumers turn each event, in its envelope,
 into the command it asks for (the `of` constructors); the jobs ask for a pass; the providers'
-callbacks (HTTP) report a delivery or a recipient's keyword."""
+callbacks (HTTP) report a delivery or a recipient's keyword; the dispatcher claims messages and
+records each step of a send, every step in its own short transaction around the provider's
+call."""
 
 from __future__ import annotations
 
@@ -109,3 +111,51 @@ class ChangeOptOut:
 
     phone: str
     opted_out: bool
+
+
+@dataclass(frozen=True)
+class ClaimDue:
+    """Claim up to `limit` messages due to be sent: SENDING under a lease of `lease_s`, committed
+    before the provider is called. Answers the claimed rows."""
+
+    limit: int
+    lease_s: float
+
+
+@dataclass(frozen=True)
+class ClaimInterrupted:
+    """Claim up to `limit` SENDING messages whose lease ran out (their sender died), to
+    reconcile. Answers the claimed rows."""
+
+    limit: int
+    lease_s: float
+
+
+@dataclass(frozen=True)
+class SwitchProvider:
+    """A message falls back to the chain's provider at `index`."""
+
+    message_id: uuid.UUID
+    index: int
+    provider: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Back to the queue, for another round through the chain after `delay_s`."""
+
+    message_id: uuid.UUID
+    delay_s: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class RecordSendOutcome:
+    """A send's outcome: ACCEPTED (with the provider's id), UNKNOWN or FAILED (with a reason)."""
+
+    message_id: uuid.UUID
+    status: str
+    detail: str | None
+    provider_message_id: str | None = None
+    reason: str | None = None

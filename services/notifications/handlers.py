@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -37,10 +37,15 @@ from services.notifications.commands import (
     AnnouncePickupCancellation,
     AnnouncePickupChange,
     ChangeOptOut,
+    ClaimDue,
+    ClaimInterrupted,
     FlushDigest,
     RecordDeliveryReport,
+    RecordSendOutcome,
     RememberBuyer,
+    RetryLater,
     SendDueReminders,
+    SwitchProvider,
     TellBuyerCancelled,
     TellBuyerConfirmed,
     TellBuyerShipment,
@@ -130,6 +135,7 @@ class Handlers:
             SendDueReminders: self.send_due_reminders,
             RecordDeliveryReport: record_delivery_report,
             ChangeOptOut: change_opt_out,
+            **DISPATCH_HANDLERS,
         }
 
     async def _pickup_sms(
@@ -492,3 +498,35 @@ async def record_delivery_report(
 
 async def change_opt_out(cmd: ChangeOptOut, uow: NotificationsUnitOfWork) -> None:
     await uow.notifications.set_opted_out(cmd.phone, cmd.opted_out)
+
+
+# --- the dispatcher's steps --------------------------------------------------------------------
+async def claim_due(cmd: ClaimDue, uow: NotificationsUnitOfWork) -> Sequence[Row]:
+    return await uow.notifications.claim_due(cmd.limit, cmd.lease_s)
+
+
+async def claim_interrupted(cmd: ClaimInterrupted, uow: NotificationsUnitOfWork) -> Sequence[Row]:
+    return await uow.notifications.claim_interrupted(cmd.limit, cmd.lease_s)
+
+
+async def switch_provider(cmd: SwitchProvider, uow: NotificationsUnitOfWork) -> None:
+    await uow.notifications.switch_provider(cmd.message_id, cmd.index, cmd.provider, cmd.detail)
+
+
+async def retry_later(cmd: RetryLater, uow: NotificationsUnitOfWork) -> None:
+    await uow.notifications.retry_later(cmd.message_id, cmd.delay_s, cmd.detail)
+
+
+async def record_send_outcome(cmd: RecordSendOutcome, uow: NotificationsUnitOfWork) -> None:
+    await uow.notifications.record_status(
+        cmd.message_id, cmd.status, cmd.detail, cmd.provider_message_id, reason=cmd.reason
+    )
+
+
+DISPATCH_HANDLERS: Mapping[type, Any] = {
+    ClaimDue: claim_due,
+    ClaimInterrupted: claim_interrupted,
+    SwitchProvider: switch_provider,
+    RetryLater: retry_later,
+    RecordSendOutcome: record_send_outcome,
+}

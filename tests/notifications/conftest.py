@@ -107,6 +107,12 @@ class OnBus:
         self.shipment = on[ShipmentPickedUp]  # every shipment event has the same handler
 
 
+def bus_on(pool) -> bootstrap.Bus:
+    """The service's bus on `pool`, as the dispatcher and the callbacks use it (the notifier
+    is the consumers' only)."""
+    return bootstrap.message_bus(lambda: pool, Notifier(fast_settings(), "dev"))
+
+
 @pytest.fixture
 async def notifications_db(make_database) -> str:
     return await make_database("notifications", MIGRATIONS)

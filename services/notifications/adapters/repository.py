@@ -92,6 +92,30 @@ class NotificationsRepository(Protocol):
 
     async def set_opted_out(self, address: str, opted_out: bool) -> None: ...
 
+    async def claim_due(self, limit: int, lease_s: float) -> Sequence[Row]:
+        """Messages due to be sent, now SENDING under a lease (commit before sending)."""
+        ...
+
+    async def claim_interrupted(self, limit: int, lease_s: float) -> Sequence[Row]:
+        """SENDING messages whose sender died (lease expired): to reconcile."""
+        ...
+
+    async def switch_provider(
+        self, message_id: uuid.UUID, index: int, name: str, detail: str
+    ) -> None: ...
+
+    async def retry_later(self, message_id: uuid.UUID, delay_s: float, detail: str) -> None: ...
+
+    async def record_status(
+        self,
+        message_id: uuid.UUID,
+        status: str,
+        detail: str | None,
+        provider_message_id: str | None = None,
+        *,
+        reason: str | None = None,
+    ) -> None: ...
+
 
 class PostgresNotifications:
     """The repository on one connection (adapters/postgres.py's tables)."""
@@ -201,3 +225,30 @@ class PostgresNotifications:
 
     async def set_opted_out(self, address: str, opted_out: bool) -> None:
         await db.set_opted_out(self.conn, address, opted_out)
+
+    async def claim_due(self, limit: int, lease_s: float) -> Sequence[Row]:
+        return await db.claim_due(self.conn, limit, lease_s)
+
+    async def claim_interrupted(self, limit: int, lease_s: float) -> Sequence[Row]:
+        return await db.claim_interrupted(self.conn, limit, lease_s)
+
+    async def switch_provider(
+        self, message_id: uuid.UUID, index: int, name: str, detail: str
+    ) -> None:
+        await db.switch_provider(self.conn, message_id, index, name, detail)
+
+    async def retry_later(self, message_id: uuid.UUID, delay_s: float, detail: str) -> None:
+        await db.retry_later(self.conn, message_id, delay_s, detail)
+
+    async def record_status(
+        self,
+        message_id: uuid.UUID,
+        status: str,
+        detail: str | None,
+        provider_message_id: str | None = None,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        await db.record_status(
+            self.conn, message_id, status, detail, provider_message_id, reason=reason
+        )

@@ -72,6 +72,19 @@ class FakeMessages:
             "provider_message_id": None,
             "segments": message.segments,
             "status": message.status,
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "text": message.text,
+            "subject": message.subject,
+            "encoding": message.encoding,
+            "message_type": message.message_type,
+            "event_at": message.event_at,
+            "correlation_id": message.correlation_id,
+            "order_id": message.refs.get("order_id"),
+            "shipment_id": message.refs.get("shipment_id"),
+            "provider_index": 0,
+            "rounds": 0,
+            "lease_until": None,
             "parts": {},
             "timeline": [message.status],
         }
@@ -246,6 +259,49 @@ class FakeNotifications:
 
     async def set_opted_out(self, address: str, opted_out: bool) -> None:
         self.store.opt_out(address, opted_out)
+
+    def _sending(self, rows: list[dict[str, Any]], lease_s: float) -> list[dict[str, Any]]:
+        for r in rows:
+            r["status"], r["lease_until"] = "SENDING", self.store.now() + timedelta(seconds=lease_s)
+            r["timeline"].append("SENDING")
+        return [dict(r) for r in rows]
+
+    async def claim_due(self, limit: int, lease_s: float) -> Sequence[Row]:
+        due = [r for r in self.store.rows.values() if r["status"] in ("QUEUED", "RETRYING")]
+        return self._sending(due[:limit], lease_s)
+
+    async def claim_interrupted(self, limit: int, lease_s: float) -> Sequence[Row]:
+        now = self.store.now()
+        lapsed = [
+            r
+            for r in self.store.rows.values()
+            if r["status"] == "SENDING" and r["lease_until"] < now
+        ]
+        return self._sending(lapsed[:limit], lease_s)
+
+    async def switch_provider(
+        self, message_id: uuid.UUID, index: int, name: str, detail: str
+    ) -> None:
+        self.store.rows[message_id].update(provider_index=index, provider=name)
+
+    async def retry_later(self, message_id: uuid.UUID, delay_s: float, detail: str) -> None:
+        row = self.store.rows[message_id]
+        row.update(status="RETRYING", rounds=row["rounds"] + 1, provider_index=0)
+        row["timeline"].append("RETRYING")
+
+    async def record_status(
+        self,
+        message_id: uuid.UUID,
+        status: str,
+        detail: str | None,
+        provider_message_id: str | None = None,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        row = self.store.rows[message_id]
+        row["status"] = status
+        row["provider_message_id"] = provider_message_id or row["provider_message_id"]
+        row["timeline"].append(status)
 
 
 class FakeUnitOfWork(NotificationsUnitOfWork):

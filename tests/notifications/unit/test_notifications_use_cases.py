@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.notifications.adapters.providers import DevProvider
 from services.notifications.bootstrap import COMMANDS
 from services.notifications.commands import (
     ChangeOptOut,
@@ -13,6 +14,7 @@ from services.notifications.commands import (
     RecordDeliveryReport,
     SendDueReminders,
 )
+from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain import templates as t
 from services.notifications.notifier import Notifier
 from shared.contracts.envelope import Envelope, Event
@@ -158,3 +160,14 @@ async def test_the_reminder_job_reminds_each_producer_once_when_the_time_comes()
     assert await bus.handle(SendDueReminders()) == 1
     assert await bus.handle(SendDueReminders()) == 0
     assert [m.message_type for m in sms(uow)] == [t.NEW_ORDER, t.PICKUP_REMINDER]
+
+
+async def test_the_dispatcher_sends_a_committed_message_once_through_the_bus():
+    uow, bus = wired()
+    await consume(bus, pickup(1))
+    dispatcher = Dispatcher(fast_settings(), [DevProvider()])
+    assert await dispatcher.pass_once(bus) == 1
+    assert await dispatcher.pass_once(bus) == 0  # nothing left to send
+    [row] = uow.store.rows.values()
+    assert (row["status"], row["provider_message_id"]) == ("ACCEPTED", f"dev-{row['message_id']}")
+    assert row["timeline"] == ["QUEUED", "SENDING", "ACCEPTED"]
