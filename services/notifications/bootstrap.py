@@ -1,8 +1,18 @@
-"""The notifications service's composition root: settings, providers, handlers, jobs, routes."""
+"""The notifications service's composition root: settings, providers, the bus around the unit
+of work, and the service that runs its consumers, jobs, dispatcher and callbacks.
+
+    Kafka consumers, digest and reminder jobs, dispatcher, HTTP callbacks
+        ->  bus.handle(command)  ->  handlers  ->  unit of work (messages, pickups, buyers)
+
+HTTP routes and the dispatcher reach the bus as `service.bus`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
+from typing import Any
+
+import asyncpg
 
 from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import (
@@ -12,12 +22,27 @@ from services.notifications.adapters.providers import (
     SpeedSmsProvider,
     TwilioProvider,
 )
+from services.notifications.adapters.uow import (
+    NotificationsUnitOfWork,
+    PostgresNotificationsUnitOfWork,
+)
+from services.notifications.commands import (
+    AlertLowStock,
+    AnnouncePickup,
+    AnnouncePickupCancellation,
+    AnnouncePickupChange,
+    RememberBuyer,
+    TellBuyerCancelled,
+    TellBuyerConfirmed,
+    TellBuyerShipment,
+)
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.entrypoints.http import routes_for
 from services.notifications.handlers import Handlers
 from services.notifications.jobs import digest_job, reminder_job
 from services.notifications.notifier import Notifier
 from services.notifications.settings import NotificationSettings
+from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     ORDERS,
     PICKUPS,
@@ -36,11 +61,14 @@ from shared.contracts.logistics import (
     ShipmentDispatchedForDelivery,
     ShipmentPickedUp,
 )
-from shared.messaging.consumer import Subscription
+from shared.messaging.bus import MessageBus, consumer_handler
+from shared.messaging.consumer import Handler, Subscription
 from shared.runtime import Service
 from shared.settings import ServiceSettings, load_settings
 
 MIGRATIONS = resources.files("services.notifications") / "migrations"
+Bus = MessageBus[NotificationsUnitOfWork]
+Database = Callable[[], asyncpg.Pool | asyncpg.Connection | None]
 
 
 def sms_providers(n: NotificationSettings) -> list[SmsProvider]:
@@ -105,37 +133,68 @@ def build(
         )
     dispatcher = Dispatcher(n, chain, email)
     notifier = Notifier(n, provider=chain[0].name)
-    h = Handlers(notifier)
-    return Service(
-        settings=settings or load_settings("notifications"),
+    settings = settings or load_settings("notifications")
+    # The pool exists once the service has started; each unit of work takes it then.
+    bus = message_bus(lambda: service.pool, notifier, producer=settings.service)
+    service = Service(
+        settings=settings,
         migrations=MIGRATIONS,
-        subscriptions=[
-            Subscription(
-                PICKUPS,
-                {
-                    PickupScheduled: h.pickup_scheduled,
-                    PickupRescheduled: h.pickup_rescheduled,
-                    PickupCancelled: h.pickup_cancelled,
-                },
-            ),
-            Subscription(STOCK, {LowStockDetected: h.low_stock}),
-            Subscription(
-                ORDERS,
-                {
-                    OrderPlaced: h.order_placed,
-                    OrderConfirmed: h.order_confirmed,
-                    OrderCancelled: h.order_cancelled,
-                },
-            ),
-            Subscription(
-                SHIPMENTS,
-                {
-                    ShipmentPickedUp: h.shipment,
-                    ShipmentDispatchedForDelivery: h.shipment,
-                    ShipmentDelivered: h.shipment,
-                },
-            ),
-        ],
+        subscriptions=subscriptions(bus, producer=settings.service),
         routes=routes_for(n),
-        background=[dispatcher.run, digest_job(notifier), reminder_job(notifier)],
+        background=[
+            dispatcher.run,
+            digest_job(bus, n.jobs_interval_s),
+            reminder_job(bus, n.jobs_interval_s),
+        ],
+        bus=bus,
     )
+    return service
+
+
+def message_bus(database: Database, notifier: Notifier, *, producer: str = "notifications") -> Bus:
+    """The notifications bus on a database: a pool, or one connection."""
+    return MessageBus(
+        lambda: PostgresNotificationsUnitOfWork(database(), producer=producer),
+        commands=Handlers(notifier).commands,
+    )
+
+
+# Each consumed event, made into the command it asks for.
+COMMANDS: dict[type[Event], Callable[[Envelope, Any], object]] = {
+    PickupScheduled: AnnouncePickup.of,
+    PickupRescheduled: AnnouncePickupChange.of,
+    PickupCancelled: AnnouncePickupCancellation.of,
+    LowStockDetected: AlertLowStock.of,
+    OrderPlaced: RememberBuyer.of,
+    OrderConfirmed: TellBuyerConfirmed.of,
+    OrderCancelled: TellBuyerCancelled.of,
+    ShipmentPickedUp: TellBuyerShipment.of,
+    ShipmentDispatchedForDelivery: TellBuyerShipment.of,
+    ShipmentDelivered: TellBuyerShipment.of,
+}
+
+
+def consumers(bus: Bus, *, producer: str = "notifications") -> dict[type[Event], Handler]:
+    """Per consumed event, the consumer's handler: the event's command to `bus`, in a unit of
+    work joined to the consumer's transaction (which holds the inbox claim)."""
+
+    def join(conn: asyncpg.Connection) -> NotificationsUnitOfWork:
+        return PostgresNotificationsUnitOfWork(conn, producer=producer, joined=True)
+
+    return {event: consumer_handler(bus, join, make) for event, make in COMMANDS.items()}
+
+
+def subscriptions(bus: Bus, *, producer: str = "notifications") -> list[Subscription]:
+    on = consumers(bus, producer=producer)
+
+    def of(*events: type[Event]) -> dict[type[Event], Handler]:
+        return {event: on[event] for event in events}
+
+    return [
+        Subscription(PICKUPS, of(PickupScheduled, PickupRescheduled, PickupCancelled)),
+        Subscription(STOCK, of(LowStockDetected)),
+        Subscription(ORDERS, of(OrderPlaced, OrderConfirmed, OrderCancelled)),
+        Subscription(
+            SHIPMENTS, of(ShipmentPickedUp, ShipmentDispatchedForDelivery, ShipmentDelivered)
+        ),
+    ]

@@ -12,6 +12,9 @@
    answer and the commit. It is never resent blindly: with an idempotency key it is sent again
    (the provider answers "duplicate" if it had it), otherwise it becomes UNKNOWN and its delivery
    report (whose URL carries our message id) settles it.
+
+Each step that changes a message (claim, fallback, outcome) is a command to the service's bus,
+in a unit of work of its own: committed before the next provider call.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import structlog
@@ -34,7 +38,17 @@ from services.notifications.adapters.providers import (
     SmsRequest,
     send_with_retries,
 )
+from services.notifications.commands import (
+    ClaimDue,
+    ClaimInterrupted,
+    RecordSendOutcome,
+    RetryLater,
+    SwitchProvider,
+)
 from services.notifications.settings import NotificationSettings
+from shared.messaging.bus import MessageBus
+
+Bus = MessageBus[Any]
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +80,8 @@ class Dispatcher:
 
     async def run(self, service) -> None:
         """Background job: send due messages, woken by NOTIFY or the poll interval."""
-        pool: asyncpg.Pool = service.pool
+        pool: asyncpg.Pool = service.pool  # for LISTEN only: every change goes to the bus
+        bus: Bus = service.bus
         listener = await pool.acquire()
 
         def wake(*_: object) -> None:
@@ -76,7 +91,7 @@ class Dispatcher:
             await listener.add_listener(db.DISPATCH_CHANNEL, wake)
             while True:
                 self._wake.clear()
-                if await self.pass_once(pool) == 0:
+                if await self.pass_once(bus) == 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.settings.dispatch_poll_s)
         finally:
@@ -84,20 +99,18 @@ class Dispatcher:
                 await listener.remove_listener(db.DISPATCH_CHANNEL, wake)
             await pool.release(listener)
 
-    async def pass_once(self, pool: asyncpg.Pool) -> int:
+    async def pass_once(self, bus: Bus) -> int:
         # No more than can be sent at once: a claimed row's lease runs while it waits its turn.
         limit = max(1, self.settings.dispatch_concurrency)
         lease = self.settings.send_lease_s
-        async with pool.acquire() as conn, conn.transaction():
-            interrupted = await db.claim_interrupted(conn, limit, lease)
-        async with pool.acquire() as conn, conn.transaction():
-            due = await db.claim_due(conn, limit, lease)
-        jobs = [self._guarded(pool, row, True) for row in interrupted]
-        jobs += [self._guarded(pool, row, False) for row in due]
+        interrupted = await bus.handle(ClaimInterrupted(limit, lease))
+        due = await bus.handle(ClaimDue(limit, lease))
+        jobs = [self._guarded(bus, row, True) for row in interrupted]
+        jobs += [self._guarded(bus, row, False) for row in due]
         await asyncio.gather(*jobs)
         return len(jobs)
 
-    async def _guarded(self, pool: asyncpg.Pool, row, interrupted: bool) -> None:
+    async def _guarded(self, bus: Bus, row, interrupted: bool) -> None:
         async with self._slots:
             structlog.contextvars.bind_contextvars(
                 message_id=str(row["message_id"]),
@@ -107,11 +120,11 @@ class Dispatcher:
             )
             try:
                 if interrupted:
-                    await self._reconcile(pool, row)
+                    await self._reconcile(bus, row)
                 elif row["channel"] == "email":
-                    await self._deliver_email(pool, row)
+                    await self._deliver_email(bus, row)
                 else:
-                    await self._deliver_sms(pool, row)
+                    await self._deliver_sms(bus, row)
             except Exception:
                 # The row stays SENDING under its lease and is reconciled when the lease ends.
                 log.exception("dispatch.crashed")
@@ -122,15 +135,14 @@ class Dispatcher:
                 return index, provider
         return None
 
-    async def _reconcile(self, pool: asyncpg.Pool, row) -> None:
+    async def _reconcile(self, bus: Bus, row) -> None:
         found = self._provider(row["provider"]) if row["channel"] == "sms" else None
         if found and found[1].idempotent:
             log.warning("dispatch.interrupted_resend", provider=row["provider"])
-            await self._deliver_sms(pool, row, start=found[0], note="resent after interruption")
+            await self._deliver_sms(bus, row, start=found[0], note="resent after interruption")
             return
         detail = "send interrupted before its outcome was recorded; awaiting a delivery report"
-        async with pool.acquire() as conn, conn.transaction():
-            await db.record_status(conn, row["message_id"], "UNKNOWN", detail, reason="unknown")
+        await bus.handle(RecordSendOutcome(row["message_id"], "UNKNOWN", detail, reason="unknown"))
         metrics.STATES.labels(row["provider"], "UNKNOWN").inc()
         log.warning("dispatch.interrupted_unknown", provider=row["provider"])
 
@@ -146,7 +158,7 @@ class Dispatcher:
         metrics.SEND_ATTEMPTS.labels(provider.name, result.outcome).inc()
         return result
 
-    async def _deliver_sms(self, pool, row, start: int | None = None, note: str = "") -> None:
+    async def _deliver_sms(self, bus: Bus, row, start: int | None = None, note: str = "") -> None:
         index = row["provider_index"] if start is None else start
         index = min(index, len(self.sms) - 1)
         request = SmsRequest(
@@ -156,14 +168,14 @@ class Dispatcher:
         while True:
             provider = self.sms[index]
             if provider.name != current:
-                async with pool.acquire() as conn, conn.transaction():
-                    await db.switch_provider(
-                        conn,
+                await bus.handle(
+                    SwitchProvider(
                         row["message_id"],
                         index,
                         provider.name,
                         f"fallback to {provider.name}: {note}",
                     )
+                )
                 current = provider.name
             result = await self._send(provider, request)
             if result.outcome == "retryable" or (
@@ -173,38 +185,33 @@ class Dispatcher:
                     note = f"{provider.name} {result.outcome}: {result.detail}"
                     index += 1
                     continue
-            await self._settle(pool, row, provider.name, "sms", result)
+            await self._settle(bus, row, provider.name, "sms", result)
             return
 
-    async def _deliver_email(self, pool, row) -> None:
+    async def _deliver_email(self, bus: Bus, row) -> None:
         if self.email is None:
             result = SendResult("permanent", detail="no SMTP server", reason="smtp_not_configured")
-            await self._settle(pool, row, "smtp", "email", result)
+            await self._settle(bus, row, "smtp", "email", result)
             return
         request = EmailRequest(row["message_id"], row["recipient"], row["subject"], row["text"])
-        await self._settle(pool, row, "smtp", "email", await self._send(self.email, request))
+        await self._settle(bus, row, "smtp", "email", await self._send(self.email, request))
 
-    async def _settle(self, pool, row, provider: str, channel: str, result: SendResult) -> None:
+    async def _settle(self, bus: Bus, row, provider: str, channel: str, result: SendResult) -> None:
         message_id = row["message_id"]
-        async with pool.acquire() as conn, conn.transaction():
-            if result.outcome == "accepted":
-                await db.record_status(
-                    conn,
-                    message_id,
-                    "ACCEPTED",
-                    result.detail or f"accepted by {provider}",
-                    result.provider_message_id,
-                )
-            elif result.outcome == "unknown":
-                await db.record_status(conn, message_id, "UNKNOWN", result.detail, reason="unknown")
-            elif result.outcome == "retryable" and row["rounds"] + 1 < self.settings.send_rounds:
-                delay = self.settings.round_delay_s * 2 ** row["rounds"]
-                await db.retry_later(conn, message_id, delay, f"{provider}: {result.detail}")
-            else:
-                reason = result.reason or result.outcome
-                await db.record_status(
-                    conn, message_id, "FAILED", f"{provider}: {result.detail}", reason=reason
-                )
+        step: object
+        if result.outcome == "accepted":
+            detail = result.detail or f"accepted by {provider}"
+            step = RecordSendOutcome(message_id, "ACCEPTED", detail, result.provider_message_id)
+        elif result.outcome == "unknown":
+            step = RecordSendOutcome(message_id, "UNKNOWN", result.detail, reason="unknown")
+        elif result.outcome == "retryable" and row["rounds"] + 1 < self.settings.send_rounds:
+            delay = self.settings.round_delay_s * 2 ** row["rounds"]
+            step = RetryLater(message_id, delay, f"{provider}: {result.detail}")
+        else:
+            reason = result.reason or result.outcome
+            detail = f"{provider}: {result.detail}"
+            step = RecordSendOutcome(message_id, "FAILED", detail, reason=reason)
+        await bus.handle(step)
         if result.outcome == "accepted":
             _record_accepted(row, provider, channel)
         elif result.outcome == "unknown":

@@ -13,6 +13,7 @@ import pytest
 
 from services.notifications import bootstrap
 from services.notifications.bootstrap import MIGRATIONS
+from services.notifications.notifier import Notifier
 from services.notifications.settings import NotificationSettings
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
@@ -22,9 +23,16 @@ from shared.contracts.events import (
     STOCK,
     Contact,
     Location,
+    LowStockDetected,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    PickupCancelled,
+    PickupRescheduled,
     PickupScheduled,
     ReservedLine,
 )
+from shared.contracts.logistics import ShipmentPickedUp
 from shared.db.pool import create_pool
 from tests.shared.integration.harness import send, settings_for, wait_until_assigned
 
@@ -78,6 +86,31 @@ def pickup(
 
 def envelope(event: Event) -> Envelope:
     return Envelope.wrap(event, producer="test", correlation_id=getattr(event, "order_id", "c"))
+
+
+class OnBus:
+    """The service's consumer handlers `(conn, envelope, event)`, each handing its event's
+    command to the notifications bus in the caller's transaction, by the use cases' names;
+    `n` is the notifier. The bus's own units of work (the jobs') take `database`."""
+
+    def __init__(self, notifier: Notifier, database=None) -> None:
+        self.n = notifier
+        self.bus = bootstrap.message_bus(lambda: database, notifier)
+        on = bootstrap.consumers(self.bus)
+        self.pickup_scheduled = on[PickupScheduled]
+        self.pickup_rescheduled = on[PickupRescheduled]
+        self.pickup_cancelled = on[PickupCancelled]
+        self.low_stock = on[LowStockDetected]
+        self.order_placed = on[OrderPlaced]
+        self.order_confirmed = on[OrderConfirmed]
+        self.order_cancelled = on[OrderCancelled]
+        self.shipment = on[ShipmentPickedUp]  # every shipment event has the same handler
+
+
+def bus_on(pool) -> bootstrap.Bus:
+    """The service's bus on `pool`, as the dispatcher and the callbacks use it (the notifier
+    is the consumers' only)."""
+    return bootstrap.message_bus(lambda: pool, Notifier(fast_settings(), "dev"))
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ inbound SMS keywords (STOP / HUY opt out, START opts back in).
 - SpeedSMS: the same token in the URL; the report names its `tranId`.
 Bad input is refused (shared/http.py) with a precise status and counted in
 `ovop_requests_rejected_total`: forged or missing credentials 401, malformed 400, an unknown
-message 404, a body over 64 KiB 413.
+message 404, a body over 64 KiB 413. What a callback changes goes to the service's bus as a
+command (RecordDeliveryReport, ChangeOptOut), in a unit of work of its own.
 """
 
 from __future__ import annotations
@@ -18,26 +19,24 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-import asyncpg
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.notifications import metrics
-from services.notifications.adapters import postgres as db
+from services.notifications.commands import ChangeOptOut, RecordDeliveryReport
 from services.notifications.domain.reports import (
     ESMS_STATES,
     SPEEDSMS_STATES,
     TWILIO_STATES,
-    aggregate_parts,
     twilio_signature_valid,
 )
 from services.notifications.domain.rules import parse_keyword
 from services.notifications.settings import NotificationSettings
 from shared.http import Handler, Refused, capped, refusal, route
+from shared.messaging.bus import MessageBus
 from shared.phones import normalise_phone
 
 log = structlog.get_logger(__name__)
@@ -45,35 +44,22 @@ log = structlog.get_logger(__name__)
 MAX_BODY = 64 * 1024
 
 
-async def apply_report(conn, row, reported: str, detail: str, part: int | None) -> str:
-    """Record one delivery report; a part's report counts towards its message's status."""
-    metrics.DELIVERY_REPORTS.labels(row["provider"], reported).inc()
-    if part is not None and row["segments"] > 1:
-        parts = await db.record_part(conn, row["message_id"], part, reported)
-        reported = aggregate_parts(row["segments"], parts) or "SENT"
-        detail = f"part {part}/{row['segments']} {parts[part]}; {detail}"
-    before, after = await db.report_status(conn, row["message_id"], reported, detail)
-    if after != before:
-        metrics.STATES.labels(row["provider"], after).inc()
-    return after
-
-
-class PoolHolder(Protocol):
-    pool: asyncpg.Pool | None
+class BusHolder(Protocol):
+    bus: MessageBus[Any] | None
 
 
 @dataclass(frozen=True)
 class NotificationsHttp:
-    """What the handlers need: the running service (its pool opens at start, after the routes
-    are built) and the notification settings (provider credentials, the callback token)."""
+    """What the handlers need: the running service (its bus) and the notification settings
+    (provider credentials, the callback token)."""
 
-    service: PoolHolder
+    service: BusHolder
     settings: NotificationSettings
 
     @property
-    def pool(self) -> asyncpg.Pool:
-        assert self.service.pool is not None
-        return self.service.pool
+    def bus(self) -> MessageBus[Any]:
+        assert self.service.bus is not None
+        return self.service.bus
 
     def token_ok(self, given: str) -> bool:
         token = self.settings.callback_token
@@ -121,21 +107,16 @@ async def twilio_report(request: Request, deps: NotificationsHttp) -> Response:
     message_id = _uuid(request.path_params["message_id"])
     if state is None or message_id is None:
         raise Refused(400, "malformed_report", "no known MessageStatus, or not our message id")
-    async with deps.pool.acquire() as conn, conn.transaction():
-        row = await db.get_message(conn, message_id)
-        if row is None:
-            raise Refused(404, "unknown_message", f"no message {message_id}")
-        sid = params.get("MessageSid")
-        if sid and row["provider_message_id"] is None:  # settles an interrupted send
-            await conn.execute(
-                "UPDATE sms_messages SET provider_message_id = $2 WHERE message_id = $1",
-                message_id,
-                sid,
-            )
-        detail = f"twilio {params.get('MessageStatus')}" + (
-            f" error {params['ErrorCode']}" if params.get("ErrorCode") else ""
-        )
-        status = await apply_report(conn, row, state, detail, None)
+    detail = f"twilio {params.get('MessageStatus')}" + (
+        f" error {params['ErrorCode']}" if params.get("ErrorCode") else ""
+    )
+    # The MessageSid settles an interrupted send, whose id was never recorded.
+    report = RecordDeliveryReport(
+        "twilio", state, detail, message_id, provider_message_id=params.get("MessageSid") or None
+    )
+    status = await deps.bus.handle(report)
+    if status is None:
+        raise Refused(404, "unknown_message", f"no message {message_id}")
     return JSONResponse({"status": status})
 
 
@@ -149,12 +130,12 @@ async def esms_report(request: Request, deps: NotificationsHttp) -> Response:
     part = _int(q.get("PartNo") or q.get("part"))
     if state is None or message_id is None or part == -1:
         raise Refused(400, "malformed_report", "no known SendStatus, or a bad id or part")
-    async with deps.pool.acquire() as conn, conn.transaction():
-        row = await db.get_message(conn, message_id)
-        if row is None:
-            raise Refused(404, "unknown_message", f"no message {message_id}")
-        detail = f"esms SendStatus {q.get('SendStatus')} SMSID {q.get('SMSID')}"
-        status = await apply_report(conn, row, state, detail, part)
+    detail = f"esms SendStatus {q.get('SendStatus')} SMSID {q.get('SMSID')}"
+    status = await deps.bus.handle(
+        RecordDeliveryReport("esms", state, detail, message_id, part=part)
+    )
+    if status is None:
+        raise Refused(404, "unknown_message", f"no message {message_id}")
     return JSONResponse({"status": status})
 
 
@@ -171,12 +152,11 @@ async def speedsms_report(request: Request, deps: NotificationsHttp) -> Response
         raise Refused(400, "malformed_report", "not a JSON report with tranId and status") from None
     if state is None or part == -1:
         raise Refused(400, "malformed_report", "no known status, or a bad part")
-    async with deps.pool.acquire() as conn, conn.transaction():
-        row = await db.find_by_provider_id(conn, "speedsms", tran_id)
-        if row is None:
-            raise Refused(404, "unknown_message", f"no speedsms message {tran_id}")
-        detail = f"speedsms status {body['status']}"
-        status = await apply_report(conn, row, state, detail, part)
+    detail = f"speedsms status {body['status']}"
+    report = RecordDeliveryReport("speedsms", state, detail, provider_message_id=tran_id, part=part)
+    status = await deps.bus.handle(report)
+    if status is None:
+        raise Refused(404, "unknown_message", f"no speedsms message {tran_id}")
     return JSONResponse({"status": status})
 
 
@@ -189,8 +169,7 @@ async def keyword(deps: NotificationsHttp, sender: str | None, text: str | None)
     action = parse_keyword(text)
     if action is None:
         return JSONResponse({"action": "ignored"})
-    async with deps.pool.acquire() as conn, conn.transaction():
-        await db.set_opted_out(conn, phone, action == "opt_out")
+    await deps.bus.handle(ChangeOptOut(phone, action == "opt_out"))
     log.info("sms.preference_changed", action=action, phone=phone)
     return JSONResponse({"action": action})
 
@@ -220,10 +199,10 @@ async def token_inbound(request: Request, deps: NotificationsHttp) -> Response:
     return await keyword(deps, sender, text)
 
 
-def routes_for(settings: NotificationSettings) -> Callable[[PoolHolder], list[Route]]:
-    """The routes, given the running service (for its database pool)."""
+def routes_for(settings: NotificationSettings) -> Callable[[BusHolder], list[Route]]:
+    """The routes, given the running service (for its bus)."""
 
-    def build(service: PoolHolder) -> list[Route]:
+    def build(service: BusHolder) -> list[Route]:
         deps = NotificationsHttp(service, settings)
         return [
             route("/callbacks/twilio/{message_id}", twilio_report, deps, methods=["POST"]),

@@ -14,9 +14,11 @@ import pytest
 from starlette.applications import Starlette
 
 from services.notifications.adapters import postgres as db
+from services.notifications.bootstrap import message_bus
 from services.notifications.domain.reports import twilio_signature
 from services.notifications.entrypoints.http import routes_for
 from services.notifications.metrics import DELIVERY_REPORTS
+from services.notifications.notifier import Notifier
 from shared.metrics import REQUESTS_REJECTED
 from tests.notifications.conftest import PHONE, fast_settings
 
@@ -27,7 +29,8 @@ BASE = "http://notifications.test"
 @pytest.fixture
 async def client(pool):
     settings = fast_settings(twilio_auth_token="tw-token")
-    app = Starlette(routes=routes_for(settings)(SimpleNamespace(pool=pool)))
+    bus = message_bus(lambda: pool, Notifier(settings, "dev"))  # the service's bus on `pool`
+    app = Starlette(routes=routes_for(settings)(SimpleNamespace(bus=bus)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
         yield c
 

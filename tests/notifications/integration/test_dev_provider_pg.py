@@ -7,9 +7,8 @@ import pytest
 
 from services.notifications.adapters.providers import DevProvider, SendResult, SmsRequest
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers
 from services.notifications.notifier import Notifier
-from tests.notifications.conftest import fast_settings, pickup
+from tests.notifications.conftest import OnBus, bus_on, fast_settings, pickup
 from tests.shared.integration.delivery import deliver
 
 pytestmark = pytest.mark.integration
@@ -26,9 +25,9 @@ class RememberingDev(DevProvider):
         return await super().send(request)
 
 
-def wired(dev: DevProvider) -> tuple[Handlers, Dispatcher]:
+def wired(dev: DevProvider) -> tuple[OnBus, Dispatcher]:
     n = fast_settings()
-    return Handlers(Notifier(n, dev.name)), Dispatcher(n, [dev])
+    return OnBus(Notifier(n, dev.name)), Dispatcher(n, [dev])
 
 
 async def statuses(pool) -> list[str]:
@@ -46,7 +45,7 @@ async def test_a_rolled_back_consumer_transaction_sends_nothing_with_the_dev_pro
 
     with pytest.raises(RuntimeError):
         await deliver(pool, "notifications", fails_after_recording, pickup(1))
-    assert await dispatcher.pass_once(pool) == 0
+    assert await dispatcher.pass_once(bus_on(pool)) == 0
     assert dev.sent == [] and await statuses(pool) == []
 
 
@@ -55,5 +54,5 @@ async def test_a_dev_message_is_sent_by_the_dispatcher_after_the_commit(pool):
     h, dispatcher = wired(dev)
     assert await deliver(pool, "notifications", h.pickup_scheduled, pickup(1))
     assert dev.sent == [] and await statuses(pool) == ["QUEUED"]
-    assert await dispatcher.pass_once(pool) == 1
+    assert await dispatcher.pass_once(bus_on(pool)) == 1
     assert len(dev.sent) == 1 and await statuses(pool) == ["ACCEPTED"]

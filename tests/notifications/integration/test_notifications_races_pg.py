@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.notifications.handlers import Handlers
 from services.notifications.metrics import WAITING
 from services.notifications.notifier import Notifier
 from shared.contracts.events import OrderCancelled, OrderPlaced, PickupCancelled, PickupRescheduled
 from shared.contracts.logistics import ShipmentPickedUp
-from tests.notifications.conftest import fast_settings, pickup
+from tests.notifications.conftest import OnBus, fast_settings, pickup
 from tests.notifications.integration.test_triggers import BUYER_PHONE, order_placed, shipment
 from tests.shared.integration.delivery import deliver, wrap
 
@@ -23,12 +22,12 @@ BOTH_ORDERS = pytest.mark.parametrize("first", ["early", "late"])
 
 
 @pytest.fixture
-def handlers() -> Handlers:
+def handlers() -> OnBus:
     n = fast_settings(reminder_lead_s=3600)
-    return Handlers(Notifier(n, "dev"))
+    return OnBus(Notifier(n, "dev"))
 
 
-def handler_for(h: Handlers, event):
+def handler_for(h: OnBus, event):
     return {
         "OrderPlaced": h.order_placed,
         "OrderCancelled": h.order_cancelled,
@@ -39,7 +38,7 @@ def handler_for(h: Handlers, event):
     }[event.event_type]
 
 
-async def feed(pool, h: Handlers, *deliveries) -> None:
+async def feed(pool, h: OnBus, *deliveries) -> None:
     """Each (event, envelope) delivered twice: the second is a redelivery of the same record."""
     for event, env in deliveries:
         assert await deliver(pool, "notifications", handler_for(h, event), event, env)

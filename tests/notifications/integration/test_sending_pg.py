@@ -13,9 +13,8 @@ from aiosmtpd.controller import Controller
 from services.notifications.adapters import postgres as db
 from services.notifications.adapters.email import SmtpSender
 from services.notifications.adapters.providers import DevProvider, EsmsProvider, TwilioProvider
+from services.notifications.commands import FlushDigest
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.handlers import Handlers
-from services.notifications.jobs import flush_digest
 from services.notifications.metrics import (
     ACCEPT_LATENCY,
     FAILED,
@@ -29,7 +28,7 @@ from services.notifications.notifier import Notifier, OutgoingSms, Recipient, So
 from shared.contracts.events import Buyer, OrderConfirmed, OrderLine, OrderPlaced
 from shared.contracts.logistics import ShipmentDelivered
 from shared.contracts.parts import Address
-from tests.notifications.conftest import PHONE, envelope, fast_settings, pickup
+from tests.notifications.conftest import PHONE, OnBus, bus_on, envelope, fast_settings, pickup
 from tests.notifications.fakes import FakeProvider, esms_app, free_port, serving, twilio_app
 
 pytestmark = pytest.mark.integration
@@ -58,11 +57,11 @@ def esms(url: str) -> EsmsProvider:
     )
 
 
-def wired(providers, email=None, clock=None, **over) -> tuple[Handlers, Dispatcher]:
+def wired(providers, email=None, clock=None, **over) -> tuple[OnBus, Dispatcher]:
     n = fast_settings(**over)
     dispatcher = Dispatcher(n, providers, email)
     notifier = Notifier(n, providers[0].name, clock or (lambda: datetime.now(UTC)))
-    return Handlers(notifier), dispatcher
+    return OnBus(notifier), dispatcher
 
 
 async def handle(pool, handler, event) -> None:
@@ -107,7 +106,7 @@ async def test_a_provider_failing_with_5xx_falls_back_to_the_next_one(pool):
     async with serving(esms_app(down)) as a, serving(twilio_app(up)) as b:
         h, dispatcher = wired([esms(a), twilio(b)])
         await handle(pool, h.pickup_scheduled, pickup(1))
-        assert await dispatcher.pass_once(pool) == 1
+        assert await dispatcher.pass_once(bus_on(pool)) == 1
     [row] = await rows(pool)
     assert (row["status"], row["provider"], row["provider_index"]) == ("ACCEPTED", "twilio", 1)
     assert len(down.requests) == 3 and down.delivered == []  # its retries, then the fallback
@@ -138,7 +137,7 @@ async def test_an_invalid_number_from_the_provider_fails_without_trying_the_next
     async with serving(esms_app(first)) as a, serving(twilio_app(second)) as b:
         h, dispatcher = wired([esms(a), twilio(b)])
         await handle(pool, h.pickup_scheduled, pickup(1))
-        await dispatcher.pass_once(pool)
+        await dispatcher.pass_once(bus_on(pool))
     [row] = await rows(pool)
     assert (row["status"], row["reason"]) == ("FAILED", "invalid_number")
     assert second.requests == []
@@ -149,12 +148,12 @@ async def test_when_every_provider_is_down_the_message_waits_for_another_round(p
     async with serving(twilio_app(down)) as a:
         h, dispatcher = wired([twilio(a)], round_delay_s=0.2)
         await handle(pool, h.pickup_scheduled, pickup(1))
-        await dispatcher.pass_once(pool)
+        await dispatcher.pass_once(bus_on(pool))
         [row] = await rows(pool)
         assert (row["status"], row["rounds"]) == ("RETRYING", 1)
         await asyncio.sleep(0.3)
         down.script.clear()  # the provider is back
-        assert await dispatcher.pass_once(pool) == 1
+        assert await dispatcher.pass_once(bus_on(pool)) == 1
     [row] = await rows(pool)
     assert row["status"] == "ACCEPTED" and len(down.delivered) == 1
 
@@ -166,7 +165,7 @@ async def test_an_invalid_phone_fails_with_its_reason_and_no_provider_is_called(
     async with serving(twilio_app(fake)) as a:
         h, dispatcher = wired([twilio(a)])
         await handle(pool, h.pickup_scheduled, pickup(1, phone=phone))
-        assert await dispatcher.pass_once(pool) == 0
+        assert await dispatcher.pass_once(bus_on(pool)) == 0
     [row] = await rows(pool)
     assert row["status"] == "FAILED" and row["reason"].startswith("invalid_phone")
     assert row["recipient"] == phone and fake.requests == []
@@ -176,7 +175,7 @@ async def test_an_invalid_phone_fails_with_its_reason_and_no_provider_is_called(
 async def test_a_legacy_eleven_digit_number_is_mapped_and_sent(pool):
     h, dispatcher = wired([DevProvider()])
     await handle(pool, h.pickup_scheduled, pickup(1, phone="01662 345 678"))  # Viettel 0166
-    await dispatcher.pass_once(pool)
+    await dispatcher.pass_once(bus_on(pool))
     [row] = await rows(pool)
     assert (row["recipient"], row["status"]) == ("+84362345678", "ACCEPTED")
 
@@ -191,7 +190,7 @@ async def test_an_opted_out_number_gets_nothing_and_opting_in_restores_it(pool):
     async with pool.acquire() as conn:
         await conn.execute("UPDATE recipient_preferences SET opted_out = false")
     await handle(pool, h.pickup_scheduled, pickup(2))
-    assert await dispatcher.pass_once(pool) == 1  # the opted-out one is never sent
+    assert await dispatcher.pass_once(bus_on(pool)) == 1  # the opted-out one is never sent
     assert [(r["status"], r["reason"]) for r in await rows(pool)] == [
         ("SUPPRESSED", "opted_out"),
         ("ACCEPTED", None),
@@ -291,7 +290,7 @@ async def test_a_buyer_without_a_phone_gets_emails_over_smtp(pool):
         h, dispatcher = wired([DevProvider()], email=email, smtp_host="127.0.0.1")
         await handle(pool, h.order_placed, placed("o-mail", phone=None, email="lan@example.com"))
         await handle(pool, h.order_confirmed, OrderConfirmed(order_id="o-mail"))
-        assert await dispatcher.pass_once(pool) == 1
+        assert await dispatcher.pass_once(bus_on(pool)) == 1
     finally:
         controller.stop()
     [row] = await rows(pool)
@@ -313,25 +312,22 @@ async def test_an_unreachable_smtp_server_is_retried_later(pool):
     h, dispatcher = wired([DevProvider()], email=email, smtp_host="127.0.0.1")
     await handle(pool, h.order_placed, placed("o-down", phone=None, email="lan@example.com"))
     await handle(pool, h.order_confirmed, OrderConfirmed(order_id="o-down"))
-    await dispatcher.pass_once(pool)
+    await dispatcher.pass_once(bus_on(pool))
     [row] = await rows(pool)
     assert row["status"] == "RETRYING"
 
 
 async def test_several_new_orders_within_the_window_become_one_sms(pool):
     h, dispatcher = wired([DevProvider()], digest_window_s=0.3)
-    notifier = h.n
     for i in (1, 2, 3):
         await handle(pool, h.pickup_scheduled, pickup(i, lines=[("Mật ong bạc hà", i)]))
     await handle(pool, h.pickup_scheduled, pickup(9, phone="+84912000202"))
     assert await rows(pool) == []  # held for the window
     await asyncio.sleep(0.35)
-    async with pool.acquire() as conn:
-        while True:
-            async with conn.transaction():
-                if not await flush_digest(conn, notifier):
-                    break
-    assert await dispatcher.pass_once(pool) == 2
+    bus = OnBus(h.n, pool).bus  # the digest job's: one unit of work per pass
+    while await bus.handle(FlushDigest()):
+        pass
+    assert await dispatcher.pass_once(bus_on(pool)) == 2
     found = await rows(pool)
     assert len(found) == 2
     digest = next(r for r in found if r["recipient"] == PHONE)
@@ -363,8 +359,8 @@ async def test_a_timeout_without_idempotency_key_is_unknown_and_never_sent_elsew
     async with serving(twilio_app(slow)) as a, serving(esms_app(spare)) as b:
         h, dispatcher = wired([twilio(a), esms(b)])  # twilio's client timeout is 1 s
         await handle(pool, h.pickup_scheduled, pickup(1))
-        await dispatcher.pass_once(pool)
-        assert await dispatcher.pass_once(pool) == 0  # nothing left to send
+        await dispatcher.pass_once(bus_on(pool))
+        assert await dispatcher.pass_once(bus_on(pool)) == 0  # nothing left to send
     [row] = await rows(pool)
     assert (row["status"], row["reason"], row["provider"]) == ("UNKNOWN", "unknown", "twilio")
     assert len(slow.requests) == 1 and spare.requests == []  # no blind resend, no fallback
@@ -389,7 +385,7 @@ async def test_a_buyer_with_an_invalid_phone_gets_a_failed_message_with_its_reas
         h, dispatcher = wired([twilio(a)])
         await handle(pool, h.order_placed, placed("o-bad", phone="555-0100"))
         await handle(pool, h.order_confirmed, OrderConfirmed(order_id="o-bad"))
-        assert await dispatcher.pass_once(pool) == 0
+        assert await dispatcher.pass_once(bus_on(pool)) == 0
     [row] = await rows(pool)
     assert (row["status"], row["recipient"]) == ("FAILED", "555-0100")
     assert row["reason"].startswith("invalid_phone") and fake.requests == []
