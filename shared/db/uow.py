@@ -16,7 +16,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 import asyncpg
 
@@ -132,14 +132,16 @@ class PostgresUnitOfWork(UnitOfWork):
     transaction (the consumer's, which holds the inbox claim): `commit` only writes the outbox
     rows and the owner commits; only an error reaching the owner rolls the work back."""
 
+    service: ClassVar[str]  # each service's subclass names itself: its events' producer
+
     def __init__(
         self,
         database: asyncpg.Pool | asyncpg.Connection | None,
         *,
-        producer: str,
+        producer: str | None = None,
         joined: bool = False,
     ) -> None:
-        super().__init__(producer)
+        super().__init__(producer or self.service)
         self._database = database
         self._joined = joined
         self._pool: asyncpg.Pool | None = None

@@ -21,14 +21,7 @@ class CatalogUnitOfWork(UnitOfWork):
 
 
 class PostgresCatalogUnitOfWork(PostgresUnitOfWork, CatalogUnitOfWork):
-    def __init__(
-        self,
-        database: asyncpg.Pool | asyncpg.Connection | None,
-        *,
-        producer: str = SERVICE,
-        joined: bool = False,
-    ) -> None:
-        super().__init__(database, producer=producer, joined=joined)
+    service = SERVICE
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         self.catalog = PostgresCatalog(conn)

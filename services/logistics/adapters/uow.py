@@ -27,14 +27,7 @@ class LogisticsUnitOfWork(UnitOfWork):
 
 
 class PostgresLogisticsUnitOfWork(PostgresUnitOfWork, LogisticsUnitOfWork):
-    def __init__(
-        self,
-        database: asyncpg.Pool | asyncpg.Connection | None,
-        *,
-        producer: str = SERVICE,
-        joined: bool = False,
-    ) -> None:
-        super().__init__(database, producer=producer, joined=joined)
+    service = SERVICE
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         self.network = PostgresNetwork(conn)

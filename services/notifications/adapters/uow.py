@@ -23,14 +23,7 @@ class NotificationsUnitOfWork(UnitOfWork):
 
 
 class PostgresNotificationsUnitOfWork(PostgresUnitOfWork, NotificationsUnitOfWork):
-    def __init__(
-        self,
-        database: asyncpg.Pool | asyncpg.Connection | None,
-        *,
-        producer: str = SERVICE,
-        joined: bool = False,
-    ) -> None:
-        super().__init__(database, producer=producer, joined=joined)
+    service = SERVICE
 
     def _bind(self, conn: asyncpg.Connection) -> None:
         self.messages = PostgresMessages(conn)

@@ -8,7 +8,6 @@ those)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,10 +31,9 @@ from services.catalog.domain import (
     plan_reservation,
 )
 from services.catalog.handlers import COMMAND_HANDLERS
-from shared.contracts.envelope import Envelope
 from shared.messaging.bus import MessageBus
-from shared.messaging.outbox import Raised
 from tests.catalog.conftest import TEST_PRODUCER
+from tests.shared.fake_uow import InMemoryUnitOfWork
 
 
 @dataclass
@@ -268,14 +266,7 @@ def _replay(rows: dict[str, Reservation]) -> Decision:
     )
 
 
-class FakeOutbox(list[Envelope]):
-    """The envelopes committed units of work wrote, in order."""
-
-    def events(self) -> list[tuple[str, dict]]:
-        return [(env.event_type, env.payload) for env in self]
-
-
-class FakeUnitOfWork(CatalogUnitOfWork):
+class FakeUnitOfWork(InMemoryUnitOfWork, CatalogUnitOfWork):
     """The fake outbox and inbox keep only what a commit wrote, as the database does; the
     repositories are not rolled back (a test that needs it uses the database)."""
 
@@ -284,30 +275,6 @@ class FakeUnitOfWork(CatalogUnitOfWork):
         self.store = store or Store()
         self.catalog = FakeCatalog(self.store)
         self.stock = FakeStock(self.store)
-        self.outbox = FakeOutbox()
-        self.inbox: set[tuple[str, uuid.UUID]] = set()
-        self.commits = 0
-        self._claimed: set[tuple[str, uuid.UUID]] = set()
-
-    async def _begin(self) -> None:
-        self._claimed = set()
-
-    async def _claim(self, consumer: str, event_id: uuid.UUID, topic: str) -> bool:
-        key = (consumer, event_id)
-        if key in self.inbox or key in self._claimed:
-            return False
-        self._claimed.add(key)
-        return True
-
-    async def _enqueue(self, raised: Sequence[Raised]) -> None:
-        self.outbox.extend(item.wrap(self.producer) for item in raised)
-
-    async def _commit(self) -> None:
-        self.inbox |= self._claimed
-        self.commits += 1
-
-    async def _rollback(self) -> None:
-        self._claimed = set()
 
 
 def product(sku: str, producer_id: str = TEST_PRODUCER.producer_id) -> Product:

@@ -27,7 +27,7 @@ from services.logistics.settings import LogisticsSettings
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.orders import OrderCancelled
 from shared.messaging.bus import MessageBus
-from shared.messaging.outbox import Raised
+from tests.shared.fake_uow import InMemoryUnitOfWork
 
 Row = dict[str, Any]
 SHIPMENT_DEFAULTS: Row = {
@@ -253,17 +253,7 @@ class FakeDeliveries:
         row.update(status=status, attempts=row["attempts"] + 1, last_error=error)
 
 
-class FakeOutbox(list[Envelope]):
-    """The envelopes committed units of work wrote, in order."""
-
-    def types(self) -> list[str]:
-        return [env.event_type for env in self]
-
-    def of(self, event_type: str) -> list[dict]:
-        return [env.payload for env in self if env.event_type == event_type]
-
-
-class FakeUnitOfWork(LogisticsUnitOfWork):
+class FakeUnitOfWork(InMemoryUnitOfWork, LogisticsUnitOfWork):
     """The fake outbox and inbox keep only what a commit wrote, as the database does; the
     repositories are not rolled back (a test that needs it uses the database)."""
 
@@ -274,30 +264,6 @@ class FakeUnitOfWork(LogisticsUnitOfWork):
         self.shipments = FakeShipments(self.store)
         self.waves = FakeWaves(self.store)
         self.deliveries = FakeDeliveries(self.store)
-        self.outbox = FakeOutbox()
-        self.inbox: set[tuple[str, uuid.UUID]] = set()
-        self.commits = 0
-        self._claimed: set[tuple[str, uuid.UUID]] = set()
-
-    async def _begin(self) -> None:
-        self._claimed = set()
-
-    async def _claim(self, consumer: str, event_id: uuid.UUID, topic: str) -> bool:
-        key = (consumer, event_id)
-        if key in self.inbox or key in self._claimed:
-            return False
-        self._claimed.add(key)
-        return True
-
-    async def _enqueue(self, raised: Sequence[Raised]) -> None:
-        self.outbox.extend(item.wrap(self.producer) for item in raised)
-
-    async def _commit(self) -> None:
-        self.inbox |= self._claimed
-        self.commits += 1
-
-    async def _rollback(self) -> None:
-        self._claimed = set()
 
 
 def fake_bus(

@@ -22,7 +22,7 @@ from services.notifications.domain.reports import advance
 from services.notifications.handlers import Handlers
 from services.notifications.notifier import Notifier
 from shared.messaging.bus import MessageBus
-from shared.messaging.outbox import Raised
+from tests.shared.fake_uow import InMemoryUnitOfWork
 
 
 @dataclass
@@ -304,7 +304,7 @@ class FakeNotifications:
         row["timeline"].append(status)
 
 
-class FakeUnitOfWork(NotificationsUnitOfWork):
+class FakeUnitOfWork(InMemoryUnitOfWork, NotificationsUnitOfWork):
     """The fake inbox keeps only what a commit claimed, as the database does; the repositories
     are not rolled back. Notifications raises no event: `outbox` stays empty."""
 
@@ -313,30 +313,6 @@ class FakeUnitOfWork(NotificationsUnitOfWork):
         self.store = store or Store()
         self.messages = FakeMessages(self.store)
         self.notifications = FakeNotifications(self.store)
-        self.outbox: list[Raised] = []
-        self.inbox: set[tuple[str, uuid.UUID]] = set()
-        self.commits = 0
-        self._claimed: set[tuple[str, uuid.UUID]] = set()
-
-    async def _begin(self) -> None:
-        self._claimed = set()
-
-    async def _claim(self, consumer: str, event_id: uuid.UUID, topic: str) -> bool:
-        key = (consumer, event_id)
-        if key in self.inbox or key in self._claimed:
-            return False
-        self._claimed.add(key)
-        return True
-
-    async def _enqueue(self, raised: Sequence[Raised]) -> None:
-        self.outbox.extend(raised)
-
-    async def _commit(self) -> None:
-        self.inbox |= self._claimed
-        self.commits += 1
-
-    async def _rollback(self) -> None:
-        self._claimed = set()
 
 
 def fake_bus(uow: FakeUnitOfWork, notifier: Notifier) -> MessageBus[NotificationsUnitOfWork]:
